@@ -1,0 +1,408 @@
+"""`tessera` command line. With no subcommand it opens the desktop app.
+
+Exit codes: 0 ok, 1 some files failed or a problem was found (listed on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.core.errors import TesseraError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class StderrProgress:
+    """One self-updating line on a terminal; a line every few seconds when stderr is a log."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, p: Any) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        final = p.total and p.done >= p.total
+        if not self.tty and now - self._last < 2.0 and not final:
+            return
+        self._last = now
+        line = p.describe()
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line[: 200])
+            if final:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def _report_failures(failed: Sequence[tuple[str, str]]) -> None:
+    for path, reason in failed:
+        print(f"failed: {path}: {reason}", file=sys.stderr)
+
+
+def _open_library(args: argparse.Namespace):  # -> Library
+    from app.core.library import Library
+
+    return Library.open(Path(args.library) if args.library else None)
+
+
+# -- commands ----------------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths]
+    for p in paths:
+        if not p.exists():
+            raise UsageFailure(f"no such file or folder: {p}")
+    with _open_library(args) as lib:
+        report = lib.import_folders(
+            paths, analyze=not args.no_analyze, progress=StderrProgress(args.quiet), processes=args.jobs
+        )
+    _report_failures(report.failed)
+    for path, stage, reason in report.run.stage_failures:
+        print(f"warning: {path}: {stage} failed: {reason}", file=sys.stderr)
+    if args.json:
+        _print_json(
+            {
+                "scanned": report.scanned,
+                "new": report.count("new"),
+                "changed": report.count("changed"),
+                "moved": report.count("moved"),
+                "unchanged": report.unchanged,
+                "missing": report.missing,
+                "failed": [{"path": p, "reason": r} for p, r in report.failed],
+                "cancelled": report.cancelled,
+            }
+        )
+    else:
+        print(report.summary())
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    stages = args.stages.split(",") if args.stages else None
+    with _open_library(args) as lib:
+        if args.auto_tagging is not None:
+            from app.core.tags import retag_library
+
+            lib.set_setting("auto_tagging", str(args.auto_tagging))
+            changed = retag_library(lib, args.auto_tagging)
+            print(f"auto_tagging threshold {args.auto_tagging}: tags re-applied to {changed} photos")
+        try:
+            stats = lib.analyze(stages, force=args.force, progress=StderrProgress(args.quiet), processes=args.jobs)
+        except ValueError as exc:
+            raise UsageFailure(str(exc)) from exc
+    _report_failures(stats.failed)
+    for path, stage, reason in stats.stage_failures:
+        print(f"warning: {path}: {stage} failed: {reason}", file=sys.stderr)
+    print(f"analyzed {stats.done} photos in {stats.seconds:.1f} s" + (" (cancelled)" if stats.cancelled else ""))
+    return EXIT_FAILED if stats.failed else EXIT_OK
+
+
+def _parse_colors(values: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    from app.core.analysis.colors import PALETTE
+
+    out = []
+    for value in values:
+        name, _, share = value.partition(":")
+        name = name.strip().lower()
+        if name not in PALETTE:
+            raise UsageFailure(f"unknown color {name!r}; choose from {', '.join(PALETTE)}")
+        try:
+            out.append((name, float(share) if share else 1.0))
+        except ValueError as exc:
+            raise UsageFailure(f"color share must be a number: {value!r} (e.g. blue:20)") from exc
+    return tuple(out)
+
+
+def _parse_faces(value: str | None) -> tuple[int | None, int | None]:
+    if value is None:
+        return None, None
+    try:
+        if value.endswith("+"):
+            return int(value[:-1]), None
+        if "-" in value:
+            lo, hi = value.split("-", 1)
+            return int(lo), int(hi)
+        return int(value), int(value)
+    except ValueError as exc:
+        raise UsageFailure(f"--faces takes N, N-M or N+ (e.g. 1, 2-5, 6+), not {value!r}") from exc
+
+
+def build_filter(args: argparse.Namespace):  # -> Filter
+    from app.core.catalog.queries import SORTS, Filter
+
+    min_faces, max_faces = _parse_faces(getattr(args, "faces", None))
+    if args.sort not in SORTS:
+        raise UsageFailure(f"--sort takes one of {', '.join(SORTS)}")
+    return Filter(
+        text=" ".join(getattr(args, "text", []) or []),
+        tags=tuple(getattr(args, "tag", None) or ()),
+        any_tag=getattr(args, "any_tag", False),
+        colors=_parse_colors(getattr(args, "color", None) or ()),
+        camera=args.camera or "",
+        since=args.since or "",
+        until=args.until or "",
+        has_gps=True if args.has_gps else None,
+        min_faces=min_faces,
+        max_faces=max_faces,
+        formats=tuple(f.upper() for f in (args.format or ())),
+        min_rating=getattr(args, "rating", None),
+        folder=args.folder or "",
+        statuses=("ok", "error", "missing") if getattr(args, "all", False) else ("ok",),
+        sort=args.sort,
+        descending=args.desc,
+    )
+
+
+def _row_json(photo: Any) -> dict[str, Any]:
+    return {
+        "id": photo.id,
+        "path": photo.path,
+        "status": photo.status,
+        "format": photo.format,
+        "width": photo.width,
+        "height": photo.height,
+        "bytes": photo.size,
+        "taken_at": photo.taken_at,
+        "make": photo.make,
+        "model": photo.model,
+        "gps": [photo.gps_lat, photo.gps_lon] if photo.gps_lat is not None else None,
+        "faces": photo.face_count,
+        "error": photo.error,
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from app.core.catalog import queries
+
+    with _open_library(args):
+        try:
+            f = build_filter(args)
+            rows = list(queries.query(f).limit(args.limit) if args.limit else queries.query(f))
+        except ValueError as exc:
+            raise UsageFailure(str(exc)) from exc
+        if args.json:
+            _print_json([_row_json(p) for p in rows])
+            return EXIT_OK
+        for p in rows:
+            size = f"{p.width}x{p.height}" if p.width else "-"
+            camera = " ".join(x for x in (p.make, p.model) if x) or "-"
+            print(f"{p.id:>7}  {p.taken_at or '-':19}  {camera[:28]:28}  {size:>11}  {p.format or '-':5}  {p.path}")
+        print(f"{len(rows)} photos", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from app.core.catalog.present import photo_json
+
+    with _open_library(args) as lib:
+        info = photo_json(lib.resolve_photo(args.photo))
+    if args.json:
+        _print_json(info)
+    else:
+        for key in ("public_id", "path", "status", "error", "format", "width", "height", "bytes", "created_at"):
+            print(f"{key:12} {info[key]}")
+        print(f"{'camera':12} {' '.join(v for v in info['camera'].values() if v)}")
+        print(f"{'predominant':12} {', '.join(f'{n} {s}%' for n, s in info['predominant']['google'])}")
+        print(f"{'faces':12} {info['faces']}")
+        print(f"{'pHash':12} {info['phash']}")
+        print(f"{'tags':12} {', '.join(info['tags'])}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from app.core.stats import library_stats
+
+    with _open_library(args) as lib:
+        stats = library_stats(lib)
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            if isinstance(value, dict):
+                print(f"{key}:")
+                for k, v in value.items():
+                    print(f"  {k:30} {v}")
+            else:
+                print(f"{key:32} {value}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    with _open_library(args) as lib:
+        result = lib.check()
+    ok = result["quick_check"] == "ok" and result["integrity_check"] == "ok"
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"catalog integrity: {result['integrity_check']}")
+        missing = result["files_not_found"]
+        print(f"photo files not found on disk: {len(missing)}")
+        for path in missing:
+            print(f"  {path}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with _open_library(args) as lib:
+        path = lib.backup()
+    print(path)
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.core.catalog.backups import list_backups, restore_backup
+    from app.core.library import CATALOG, default_library_path
+
+    root = (Path(args.library) if args.library else default_library_path()).expanduser().resolve()
+    if args.backup is None:
+        for b in list_backups(root / "backups"):
+            print(b)
+        return EXIT_OK
+    backup = Path(args.backup)
+    if not backup.is_file():
+        raise UsageFailure(f"no such backup file: {backup}")
+    try:
+        safety = restore_backup(backup, root / CATALOG, root / "backups")
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
+    print(f"restored {backup} into {root / CATALOG}")
+    if safety:
+        print(f"the catalog it replaced was kept as {safety}")
+    return EXIT_OK
+
+
+def cmd_phash_distance(args: argparse.Namespace) -> int:
+    from app.core.analysis.hashing import from_hex, hamming, similarity
+
+    try:
+        a, b = from_hex(args.a), from_hex(args.b)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
+    d = hamming(a, b)
+    if args.json:
+        _print_json({"distance": d, "similarity": similarity(d)})
+    else:
+        print(f"distance {d}")
+        print(f"similarity {similarity(d):g}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from app.gui.app import run_gui
+
+    return run_gui(Path(args.library) if args.library else None)
+
+
+# -- parser --------------------------------------------------------------------------------------------
+class UsageFailure(Exception):
+    """Bad arguments found after parsing: exit 2 with the message."""
+
+
+def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
+    p.add_argument("--folder", help="only photos under this folder")
+    p.add_argument("--camera", help="camera make or model contains this text")
+    p.add_argument("--since", help="taken on or after YYYY[-MM[-DD]]")
+    p.add_argument("--until", help="taken on or before YYYY[-MM[-DD]]")
+    p.add_argument("--format", action="append", help="container format, e.g. JPEG, PNG, HEIC (repeatable)")
+    p.add_argument("--has-gps", action="store_true", help="only photos with a GPS position")
+    if full:
+        p.add_argument("text", nargs="*", help="words matched against file name, folder, camera and tags")
+        p.add_argument("--tag", action="append", help="has this tag (repeatable; all must match)")
+        p.add_argument("--any-tag", action="store_true", help="tags match if any of them does")
+        p.add_argument("--color", action="append", help="palette color with minimum share, e.g. blue:20")
+        p.add_argument("--faces", help="number of faces: N, N-M or N+ (e.g. 1, 2-5, 6+)")
+        p.add_argument("--rating", type=int, help="minimum star rating")
+    p.add_argument("--all", action="store_true", help="include failed and missing files")
+    p.add_argument("--sort", default="date", help="date, name, size, rating or imported (default date)")
+    p.add_argument("--desc", action="store_true", help="newest/largest first")
+    p.add_argument("--limit", type=int, help="at most this many rows")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tessera",
+        description="Tessera: photo library with offline analysis and duplicate finding. "
+        "Without a command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"tessera {__version__}")
+    parser.add_argument("--library", help="library folder (default: $TESSERA_LIBRARY or the user data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("import", cmd_import, "import folders or files into the library (and analyze them)")
+    p.add_argument("paths", nargs="+", help="folders or files")
+    p.add_argument("--no-analyze", action="store_true", help="only read files and metadata; analyze later")
+    p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add("analyze", cmd_analyze, "run analysis stages on photos that need them (resumes)")
+    p.add_argument("--stages", help="comma-separated: thumbnails,colors,hashes,faces,tags (default all)")
+    p.add_argument("--force", action="store_true", help="re-run even where results are current")
+    p.add_argument("--auto-tagging", type=float, help="new auto_tagging threshold (0-1), re-applied to all")
+    p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    _add_filter_args(add("list", cmd_list, "list photos"), full=False)
+    _add_filter_args(add("search", cmd_list, "search photos with the GUI's filters"), full=True)
+
+    p = add("show", cmd_show, "show one photo (id or path)")
+    p.add_argument("photo", help="photo id or file path")
+    p.add_argument("--json", action="store_true", help="print JSON in the reference documents' shapes")
+
+    p = add("stats", cmd_stats, "library statistics")
+    p.add_argument("--json", action="store_true")
+    p = add("check", cmd_check, "check catalog integrity and that photo files exist")
+    p.add_argument("--json", action="store_true")
+    add("backup", cmd_backup, "back up the catalog now")
+    p = add("restore", cmd_restore, "restore the catalog from a backup (without BACKUP: list backups)")
+    p.add_argument("backup", nargs="?", help="backup file to restore")
+
+    p = add("phash-distance", cmd_phash_distance, "Hamming distance and similarity of two 64-bit pHashes")
+    p.add_argument("a", help="16 hex digits")
+    p.add_argument("b", help="16 hex digits")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+    func = getattr(args, "func", cmd_gui)
+    try:
+        return func(args)
+    except UsageFailure as exc:
+        parser.error(str(exc))  # exits 2
+    except TesseraError as exc:
+        print(f"tessera: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\ntessera: interrupted; work done so far is saved, run the command again to resume", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

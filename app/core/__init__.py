@@ -1,0 +1,1 @@
+"""Qt-free domain layer: catalog, import, analysis, duplicates. Usable from scripts and tests."""

@@ -1,0 +1,42 @@
+"""Thumbnails: oriented JPEGs at two sizes, content-addressed by the file's SHA-256 so copies share
+them and a moved file keeps them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+VERSION = 1
+SIZES = (320, 1024)
+SMALL, LARGE = SIZES
+_BACKDROP = (128, 128, 128)  # transparent areas show as neutral gray, never as black
+
+
+def thumb_path(thumbs_dir: Path, key: str, size: int) -> Path:
+    return thumbs_dir / key[:2] / f"{key}-{size}.jpg"
+
+
+def _flatten(image: Image.Image, alpha: Image.Image | None) -> Image.Image:
+    if alpha is None:
+        return image
+    backdrop = Image.new("RGB", image.size, _BACKDROP)
+    backdrop.paste(image, mask=alpha)
+    return backdrop
+
+
+def write_thumbnails(image: Image.Image, alpha: Image.Image | None, thumbs_dir: Path, key: str) -> str:
+    """Write both sizes (atomically: a reader never sees half a file) and return the key."""
+    flat = _flatten(image, alpha)
+    for size in sorted(SIZES, reverse=True):  # shrink the shrunk copy: cheaper
+        flat = flat.copy()
+        flat.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        target = thumb_path(thumbs_dir, key, size)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            flat.save(fh, "JPEG", quality=85, optimize=False, progressive=size == LARGE)
+        os.replace(tmp, target)
+    return key

@@ -1,0 +1,154 @@
+"""What a worker process does with one photo: read it once, decode it once, run the stages asked for.
+
+Everything here runs in worker processes and returns plain picklable data; nothing touches the
+catalog (the single writer stores results) or any widget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from app.core.analysis import colors, hashing, thumbnails
+from app.core.analysis.decode import DecodeError, Decoded, decode_image
+from app.core.analysis.metadata import Metadata, extract_metadata
+from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
+
+# Analysis stages in run order (tags use the face count). "metadata" is read at import.
+STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
+MAX_FILE_BYTES = 2 << 30  # 2 GiB: beyond any real photo; refuse before reading it into memory
+
+
+@cache
+def stage_versions() -> dict[str, int]:
+    """Algorithm version of every stage: bump one and only that stage re-runs."""
+    from app.core.analysis import faces, metadata, tagging
+
+    return {
+        "metadata": metadata.VERSION,
+        "thumbnails": thumbnails.VERSION,
+        "colors": colors.VERSION,
+        "hashes": hashing.VERSION,
+        "faces": faces.VERSION,
+        "tags": tagging.VERSION,
+    }
+
+
+@dataclass
+class Task:
+    path: str
+    stages: tuple[str, ...] = STAGES
+    read_metadata: bool = True  # import: SHA-256 and metadata too
+    thumbs_dir: str = ""
+
+
+@dataclass
+class Outcome:
+    path: str
+    size: int = 0
+    mtime_ns: int = 0
+    sha256: str | None = None
+    error: str | None = None  # the file could not be read or decoded: an error row with this reason
+    decoded: dict[str, Any] = field(default_factory=dict)  # format, width, height, frames, ...
+    metadata: Metadata | None = None
+    results: dict[str, Any] = field(default_factory=dict)  # stage -> result
+    stage_errors: dict[str, str] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@cache
+def _face_detector() -> Any:
+    from app.core.analysis.faces import FaceDetector  # loaded once per worker, only when needed
+
+    return FaceDetector()
+
+
+@cache
+def _tagger() -> Any:
+    from app.core.analysis.tagging import Tagger
+
+    return Tagger()
+
+
+def _run_stage(stage: str, decoded: Decoded, out: Outcome, thumbs_dir: str) -> Any:
+    if stage == "thumbnails":
+        return thumbnails.write_thumbnails(decoded.image, decoded.alpha, Path(thumbs_dir), out.sha256 or "")
+    if stage == "colors":
+        return colors.analyze_colors(decoded.image, decoded.alpha)
+    if stage == "hashes":
+        return hashing.compute_hashes(decoded.image)
+    if stage == "faces":
+        return _face_detector().detect(decoded.image, (decoded.width, decoded.height))
+    if stage == "tags":
+        return _tagger().classify(decoded.image)
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def read_file(path: str, out: Outcome) -> bytes | None:
+    try:
+        st = os.stat(path)
+        out.size, out.mtime_ns = st.st_size, st.st_mtime_ns
+        if st.st_size > MAX_FILE_BYTES:
+            out.error = f"file too large to be a photo ({st.st_size / 2**30:.1f} GiB)"
+            return None
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        out.error = f"cannot read the file: {exc.strerror or exc}"
+        return None
+
+
+def decode(data: bytes, out: Outcome) -> Decoded | None:
+    fmt = sniff_format(data[:SNIFF_BYTES])
+    if fmt is None:
+        out.error = describe_non_image(data[:SNIFF_BYTES])
+        return None
+    try:
+        decoded = decode_image(data, fmt)
+    except DecodeError as exc:
+        out.error = exc.reason
+        return None
+    out.decoded = {
+        "format": decoded.format,
+        "width": decoded.width,
+        "height": decoded.height,
+        "frames": decoded.frames,
+        "has_alpha": decoded.has_alpha,
+        "has_icc": decoded.has_icc,
+        "orientation": decoded.orientation,
+        "truncated": decoded.truncated,
+        "warnings": list(decoded.warnings),
+    }
+    return decoded
+
+
+def process(task: Task) -> Outcome:
+    out = Outcome(path=task.path)
+    t0 = time.perf_counter()
+    data = read_file(task.path, out)
+    if data is None:
+        return out
+    out.sha256 = hashlib.sha256(data).hexdigest()
+    t1 = time.perf_counter()
+    decoded = decode(data, out)
+    t2 = time.perf_counter()
+    out.timings_ms.update(read=(t1 - t0) * 1000, decode=(t2 - t1) * 1000)
+    if decoded is None:
+        return out
+    if task.read_metadata:
+        out.metadata = extract_metadata(data, decoded.source, decoded.format)
+        out.timings_ms["metadata"] = (time.perf_counter() - t2) * 1000
+    del data
+    for stage in task.stages:
+        start = time.perf_counter()
+        try:
+            out.results[stage] = _run_stage(stage, decoded, out, task.thumbs_dir)
+        except Exception as exc:  # one failing stage must not lose the others
+            out.stage_errors[stage] = f"{type(exc).__name__}: {exc}"
+        out.timings_ms[stage] = (time.perf_counter() - start) * 1000
+    return out

@@ -1,0 +1,101 @@
+"""Opening the catalog: pragmas, integrity check, schema migrations (after a backup)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from app.core.catalog import backups
+from app.core.catalog.models import ALL_MODELS, SchemaVersion, db
+from app.core.errors import CatalogCorruptError, CatalogLockedError
+
+# WAL lets readers (the GUI) run while one writer commits. A generous busy timeout makes a second
+# writer (e.g. the CLI while the GUI imports) wait for the lock instead of failing.
+BUSY_TIMEOUT_MS = 60_000
+PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": BUSY_TIMEOUT_MS,
+    "cache_size": -32_000,
+    "temp_store": "memory",
+}
+
+
+def _migration_1(database: SqliteDatabase) -> None:
+    database.create_tables(ALL_MODELS)
+
+
+# Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def quick_check(path: Path) -> str:
+    """'ok' or the first problem SQLite reports."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            row = con.execute("PRAGMA quick_check").fetchone()
+            return str(row[0]) if row else "no answer from quick_check"
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+
+
+def _corrupt(path: Path, backups_dir: Path, problem: str) -> CatalogCorruptError:
+    newest = backups.newest_backup(backups_dir)
+    return CatalogCorruptError(path, problem, newest)
+
+
+def current_version(database: SqliteDatabase) -> int:
+    if not database.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def open_catalog(path: Path, backups_dir: Path) -> SqliteDatabase:
+    """Open (creating if new) and bind the catalog to the models. Raises CatalogCorruptError when
+    SQLite's quick_check fails: we never silently recreate a damaged catalog."""
+    exists = path.exists() and path.stat().st_size > 0
+    if exists:
+        problem = quick_check(path)
+        if problem != "ok":
+            raise _corrupt(path, backups_dir, problem)
+    database = SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
+    db.initialize(database)
+    try:
+        database.connect(reuse_if_open=True)
+        _migrate(database, path, backups_dir, exists)
+    except sqlite3.OperationalError as exc:
+        database.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise CatalogLockedError(path) from exc
+        raise
+    except sqlite3.DatabaseError as exc:
+        database.close()
+        raise _corrupt(path, backups_dir, str(exc)) from exc
+    return database
+
+
+def _migrate(database: SqliteDatabase, path: Path, backups_dir: Path, existed: bool) -> None:
+    version = current_version(database)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"catalog {path} has schema version {version}, newer than this Tessera ({SCHEMA_VERSION}); "
+            "update Tessera"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    if existed and version > 0:
+        backups.make_backup(path, backups_dir, reason=f"before-migration-{version}")
+    with database.atomic("IMMEDIATE"):
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](database)
+        SchemaVersion.delete().execute()
+        SchemaVersion.create(version=SCHEMA_VERSION)

@@ -1,0 +1,218 @@
+"""peewee models of the catalog. The database is bound at run time through `db` (a DatabaseProxy).
+
+Keep SQL portable: no SQLite-only column types here, so the catalog can later live in PostgreSQL.
+Hashes are unsigned 64-bit values stored as signed integers (see `to_signed`/`to_unsigned`).
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BlobField,
+    BooleanField,
+    CompositeKey,
+    DatabaseProxy,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+db = DatabaseProxy()
+
+# Photo.status values
+OK = "ok"
+ERROR = "error"
+MISSING = "missing"
+TRASHED = "trashed"
+
+# PhotoTag.source values
+USER = "user"
+AUTO = "auto"
+XMP = "xmp"
+
+
+def to_signed(value: int | None) -> int | None:
+    return None if value is None else (value - (1 << 64) if value >= (1 << 63) else value)
+
+
+def to_unsigned(value: int | None) -> int | None:
+    return None if value is None else value & 0xFFFFFFFFFFFFFFFF
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+class Setting(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
+class Photo(BaseModel):
+    path = TextField(unique=True)
+    folder = TextField(index=True)
+    filename = TextField()
+    size = IntegerField()
+    mtime_ns = IntegerField()
+    sha256 = TextField(null=True, index=True)
+    status = TextField(default=OK, index=True)
+    error = TextField(null=True)
+    truncated = BooleanField(default=False)
+    imported_at = TextField()
+    updated_at = TextField()
+    # decode facts
+    format = TextField(null=True, index=True)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    frames = IntegerField(null=True)
+    has_alpha = BooleanField(null=True)
+    has_icc = BooleanField(null=True)
+    # normalized metadata, indexed where people filter
+    taken_at = TextField(null=True, index=True)
+    make = TextField(null=True)
+    model = TextField(null=True, index=True)
+    lens = TextField(null=True)
+    iso = IntegerField(null=True)
+    exposure_time = FloatField(null=True)
+    f_number = FloatField(null=True)
+    focal_length = FloatField(null=True)
+    gps_lat = FloatField(null=True)
+    gps_lon = FloatField(null=True)
+    gps_alt = FloatField(null=True)
+    orientation = IntegerField(null=True)
+    jpeg_quality = IntegerField(null=True)
+    density = FloatField(null=True)
+    title = TextField(null=True)
+    rating = IntegerField(null=True, index=True)
+    label = TextField(null=True)
+    exif_json = TextField(null=True)  # grouped EXIF object
+    flat_exif_json = TextField(null=True)  # flat image_metadata view
+    # analysis results that are one value per photo
+    colors_json = TextField(null=True)
+    predominant_json = TextField(null=True)
+    face_count = IntegerField(null=True, index=True)
+    phash = IntegerField(null=True, index=True)
+    dhash = IntegerField(null=True)
+    orientation_phashes = BlobField(null=True)  # 8 x big-endian uint64
+    thumb_key = TextField(null=True)
+
+    class Meta:
+        indexes = ((("make", "model"), False),)
+
+
+class PhotoColor(BaseModel):
+    """One row per (photo, palette name): makes "blue >= 20%" an indexed range query."""
+
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="palette")
+    name = TextField()
+    share = FloatField()
+
+    class Meta:
+        primary_key = CompositeKey("photo", "name")
+        indexes = ((("name", "share"), False),)
+
+
+class Face(BaseModel):
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="faces")
+    x = IntegerField()
+    y = IntegerField()
+    w = IntegerField()
+    h = IntegerField()
+    score = FloatField()
+    landmarks_json = TextField(null=True)
+
+
+class Tag(BaseModel):
+    name = TextField(unique=True)
+
+
+class PhotoTag(BaseModel):
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="photo_tags")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="photo_tags")
+    source = TextField()
+    confidence = FloatField(null=True)
+
+    class Meta:
+        primary_key = CompositeKey("photo", "tag", "source")
+        indexes = ((("tag", "source"), False),)
+
+
+class RejectedTag(BaseModel):
+    """An auto tag the user removed: never applied again to that photo."""
+
+    photo = ForeignKeyField(Photo, on_delete="CASCADE")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("photo", "tag")
+
+
+class Categorization(BaseModel):
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="categorizations")
+    engine = TextField()
+    status = TextField()  # pending | complete | failed
+    data_json = TextField(null=True)  # [{"tag": ..., "confidence": ...}]
+
+    class Meta:
+        primary_key = CompositeKey("photo", "engine")
+
+
+class Feature(BaseModel):
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", primary_key=True)
+    engine = TextField()
+    vector = BlobField()  # float16, L2-normalised
+
+
+class StageState(BaseModel):
+    """Per photo and analysis stage: which algorithm version produced the stored result."""
+
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="stages")
+    stage = TextField()
+    version = IntegerField()
+    status = TextField()  # done | failed
+    error = TextField(null=True)
+    updated_at = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("photo", "stage")
+
+
+class NotDuplicate(BaseModel):
+    a = IntegerField()  # photo ids, a < b
+    b = IntegerField()
+    decided_at = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("a", "b")
+
+
+class TrashRecord(BaseModel):
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="trash_records")
+    path = TextField()
+    sha256 = TextField(null=True)
+    trashed_at = TextField()
+    restored_at = TextField(null=True)
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    SchemaVersion,
+    Setting,
+    Photo,
+    PhotoColor,
+    Face,
+    Tag,
+    PhotoTag,
+    RejectedTag,
+    Categorization,
+    Feature,
+    StageState,
+    NotDuplicate,
+    TrashRecord,
+)

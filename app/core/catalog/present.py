@@ -1,0 +1,90 @@
+"""A photo as JSON, in the shapes of the hosted-API reference documents (Cloudinary's resource with
+colors/predominant/faces/image_metadata/info.categorization, ImageKit's grouped metadata with pHash)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.core.analysis.hashing import to_hex
+from app.core.catalog.models import Categorization, Face, Photo, PhotoTag, Tag, to_unsigned
+
+# Reference documents spell formats as file extensions.
+_FORMAT_NAMES = {"JPEG": "jpg", "TIFF": "tiff", "BTF": "tiff", "MPO": "jpg"}
+
+
+def format_name(fmt: str | None) -> str | None:
+    return None if fmt is None else _FORMAT_NAMES.get(fmt, fmt.lower())
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    return json.loads(text) if text else default
+
+
+def photo_tags(photo_id: int) -> list[dict[str, Any]]:
+    rows = (
+        PhotoTag.select(PhotoTag.source, PhotoTag.confidence, Tag.name)
+        .join(Tag)
+        .where(PhotoTag.photo == photo_id)
+        .order_by(Tag.name)
+    )
+    return [{"tag": r.tag.name, "source": r.source, "confidence": r.confidence} for r in rows]
+
+
+def faces_of(photo_id: int) -> list[Face]:
+    return list(Face.select().where(Face.photo == photo_id).order_by(Face.score.desc()))
+
+
+def categorization(photo_id: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for row in Categorization.select().where(Categorization.photo == photo_id):
+        out[row.engine] = {"status": row.status, "data": _loads(row.data_json, [])}
+    return out
+
+
+def photo_json(photo: Photo) -> dict[str, Any]:
+    phash = to_hex(to_unsigned(photo.phash)) if photo.phash is not None else None
+    faces = faces_of(photo.id)
+    tags = photo_tags(photo.id)
+    metadata = {
+        "width": photo.width,
+        "height": photo.height,
+        "size": photo.size,
+        "format": format_name(photo.format),
+        "hasColorProfile": bool(photo.has_icc),
+        "quality": photo.jpeg_quality,
+        "density": photo.density,
+        "hasTransparency": bool(photo.has_alpha),
+        "pHash": phash,
+        "exif": _loads(photo.exif_json, {}),
+    }
+    return {
+        "public_id": str(photo.id),
+        "path": photo.path,
+        "status": photo.status,
+        "error": photo.error,
+        "width": photo.width,
+        "height": photo.height,
+        "format": format_name(photo.format),
+        "bytes": photo.size,
+        "created_at": photo.taken_at,
+        "camera": {"make": photo.make, "model": photo.model, "lens": photo.lens},
+        "gps": (
+            {"latitude": photo.gps_lat, "longitude": photo.gps_lon, "altitude": photo.gps_alt}
+            if photo.gps_lat is not None
+            else None
+        ),
+        "colors": _loads(photo.colors_json, []),
+        "predominant": {"google": _loads(photo.predominant_json, [])},
+        "faces": [[f.x, f.y, f.w, f.h] for f in faces],
+        "face_scores": [round(f.score, 4) for f in faces],
+        "phash": phash,
+        "image_metadata": _loads(photo.flat_exif_json, {}),
+        "metadata": metadata,
+        "info": {"categorization": categorization(photo.id)},
+        "tags": sorted({t["tag"] for t in tags}),
+        "tag_sources": tags,
+        "rating": photo.rating,
+        "label": photo.label,
+        "title": photo.title,
+    }

@@ -1,0 +1,164 @@
+"""Filter -> SQL. The one filter object behind the GUI's filter bar and `tessera search`/`list`."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+
+from peewee import JOIN, Expression, fn
+
+from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
+
+SORTS = {
+    "date": (Photo.taken_at, Photo.filename),
+    "name": (Photo.filename, Photo.id),
+    "size": (Photo.size, Photo.id),
+    "rating": (Photo.rating, Photo.taken_at),
+    "imported": (Photo.id,),
+}
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    text: str = ""  # words matched against file name, folder, camera and tags
+    tags: tuple[str, ...] = ()
+    any_tag: bool = False  # tags combine with OR instead of AND
+    colors: tuple[tuple[str, float], ...] = ()  # (palette name, minimum percent)
+    camera: str = ""  # substring of make or model
+    since: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD (inclusive)
+    until: str = ""  # inclusive, same forms
+    has_gps: bool | None = None
+    min_faces: int | None = None
+    max_faces: int | None = None
+    formats: tuple[str, ...] = ()
+    min_rating: int | None = None
+    folder: str = ""  # photos under this folder
+    statuses: tuple[str, ...] = (OK,)
+    photo_ids: tuple[int, ...] | None = None  # restrict to these (e.g. a duplicate cluster)
+    sort: str = "date"
+    descending: bool = False
+
+    def with_(self, **changes: object) -> Filter:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def is_empty(self) -> bool:
+        return self == Filter(sort=self.sort, descending=self.descending)
+
+
+def _check_date(value: str) -> None:
+    if value and not _DATE.match(value):
+        raise ValueError(f"dates are YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
+
+
+def _after_prefix(value: str) -> str:
+    """The first date string after every date starting with `value` ("2019" -> "2019~")."""
+    return value + "~"  # '~' sorts after digits, 'T', ':' and '-'
+
+
+def _tag_exists(names: tuple[str, ...]) -> Expression:
+    sub = PhotoTag.select(PhotoTag.photo).join(Tag).where(
+        (PhotoTag.photo == Photo.id) & (fn.LOWER(Tag.name).in_([n.lower() for n in names]))
+    )
+    return fn.EXISTS(sub)
+
+
+def _color_exists(name: str, share: float) -> Expression:
+    sub = PhotoColor.select(PhotoColor.photo).where(
+        (PhotoColor.photo == Photo.id) & (PhotoColor.name == name) & (PhotoColor.share >= share)
+    )
+    return fn.EXISTS(sub)
+
+
+def _text_clause(word: str) -> Expression:
+    like = f"%{word}%"
+    tagged = PhotoTag.select(PhotoTag.photo).join(Tag).where(
+        (PhotoTag.photo == Photo.id) & (Tag.name ** like)
+    )
+    return (
+        (Photo.filename ** like)
+        | (Photo.folder ** like)
+        | (Photo.make ** like)
+        | (Photo.model ** like)
+        | fn.EXISTS(tagged)
+    )
+
+
+def conditions(f: Filter) -> list[Expression]:
+    _check_date(f.since)
+    _check_date(f.until)
+    where: list[Expression] = []
+    if f.statuses:
+        where.append(Photo.status.in_(list(f.statuses)))
+    for word in f.text.split():
+        where.append(_text_clause(word))
+    if f.tags:
+        if f.any_tag:
+            where.append(_tag_exists(f.tags))
+        else:
+            where.extend(_tag_exists((t,)) for t in f.tags)
+    for name, share in f.colors:
+        where.append(_color_exists(name, share))
+    if f.camera:
+        like = f"%{f.camera}%"
+        where.append((Photo.make ** like) | (Photo.model ** like))
+    if f.since:
+        where.append(Photo.taken_at >= f.since)
+    if f.until:
+        where.append(Photo.taken_at < _after_prefix(f.until))
+    if f.has_gps is True:
+        where.append(Photo.gps_lat.is_null(False))
+    elif f.has_gps is False:
+        where.append(Photo.gps_lat.is_null(True))
+    if f.min_faces is not None:
+        where.append(Photo.face_count >= f.min_faces)
+    if f.max_faces is not None:
+        where.append(Photo.face_count <= f.max_faces)
+    if f.formats:
+        where.append(fn.UPPER(Photo.format).in_([x.upper() for x in f.formats]))
+    if f.min_rating is not None:
+        where.append(Photo.rating >= f.min_rating)
+    if f.folder:
+        root = os.path.abspath(f.folder).rstrip(os.sep)
+        where.append((Photo.folder == root) | Photo.folder.startswith(root + os.sep))
+    if f.photo_ids is not None:
+        where.append(Photo.id.in_(list(f.photo_ids)))
+    return where
+
+
+def query(f: Filter, *fields: object):  # -> peewee SelectQuery
+    if f.sort not in SORTS:
+        raise ValueError(f"sort by one of {', '.join(SORTS)}, not {f.sort!r}")
+    q = Photo.select(*fields) if fields else Photo.select()
+    where = conditions(f)
+    if where:
+        q = q.where(*where)
+    order = [c.desc(nulls="LAST") if f.descending else c.asc(nulls="LAST") for c in SORTS[f.sort]]
+    return q.order_by(*order, Photo.id)
+
+
+def search_ids(f: Filter) -> list[int]:
+    return [pid for (pid,) in query(f, Photo.id).tuples()]
+
+
+def count(f: Filter) -> int:
+    q = Photo.select(fn.COUNT(Photo.id))
+    where = conditions(f)
+    if where:
+        q = q.where(*where)
+    return q.scalar() or 0
+
+
+def tag_counts() -> list[tuple[str, int, str]]:
+    """(tag, photos, strongest source) for the sidebar tree."""
+    rows = (
+        Tag.select(Tag.name, fn.COUNT(fn.DISTINCT(PhotoTag.photo)), fn.MIN(PhotoTag.source))
+        .join(PhotoTag, JOIN.INNER)
+        .join(Photo, on=(PhotoTag.photo == Photo.id))
+        .where(Photo.status == OK)
+        .group_by(Tag.name)
+        .order_by(Tag.name)
+        .tuples()
+    )
+    return list(rows)

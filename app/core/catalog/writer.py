@@ -1,0 +1,98 @@
+"""The one writer: every change to the catalog runs here, on one thread, in batched transactions.
+
+Workers and the GUI submit operations (plain callables doing peewee writes). Batching makes an
+import of 100k photos a few hundred commits instead of 100k; a savepoint per operation means one
+failing write never takes the rest of its batch with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from peewee import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_STOP = object()
+
+
+class CatalogWriter:
+    def __init__(self, database: Database, batch_size: int = 256, max_delay: float = 0.25) -> None:
+        self._db = database
+        self._batch_size = batch_size
+        self._max_delay = max_delay
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
+        self._closed = False
+        self._thread.start()
+
+    def submit(self, op: Callable[[], T]) -> Future[T]:
+        if self._closed:
+            raise RuntimeError("catalog writer is closed")
+        future: Future[T] = Future()
+        self._queue.put((op, future))
+        return future
+
+    def call(self, op: Callable[[], T], timeout: float | None = None) -> T:
+        """Run `op` on the writer thread and wait for its committed result."""
+        return self.submit(op).result(timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything submitted so far is committed."""
+        self.submit(lambda: None).result(timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            deadline = time.monotonic() + self._max_delay
+            while len(batch) < self._batch_size:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+        self._db.close()
+
+    def _commit(self, batch: list[tuple[Callable[[], Any], Future[Any]]]) -> None:
+        results: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            with self._db.atomic("IMMEDIATE"):
+                for op, future in batch:
+                    try:
+                        with self._db.atomic():  # savepoint: a failing op rolls back alone
+                            results.append((future, op(), None))
+                    except Exception as exc:  # reported to the submitter, never fatal here
+                        log.exception("catalog write failed")
+                        results.append((future, None, exc))
+        except Exception as exc:  # the commit itself failed: nothing in the batch is stored
+            log.exception("catalog commit failed")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for future, value, error in results:
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)

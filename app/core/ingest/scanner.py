@@ -1,0 +1,103 @@
+"""Walking folders for photos. Reads only directory entries and stat(): never file contents."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core.ingest.filetypes import IGNORED_EXTENSIONS, UNSUPPORTED_MEDIA_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class ScanEntry:
+    path: str  # absolute, as found under the root (symlinked folders keep their link path)
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanSummary:
+    skipped_media: int = 0  # videos/audio we do not manage yet
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _ignored(name: str) -> bool:
+    ext = os.path.splitext(name)[1].lower()
+    return ext in IGNORED_EXTENSIONS or name in {"Thumbs.db", "desktop.ini"}
+
+
+def scan(
+    roots: Iterable[Path],
+    exclude: Iterable[Path] = (),
+    summary: ScanSummary | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[ScanEntry]:
+    """Yield candidate photo files under `roots`, depth first, sorted by name for a stable order.
+
+    Hidden folders/files and the library folder itself are skipped. Folder symlinks are followed
+    but each real folder is visited once, so link loops end. A file reached twice (hard links,
+    links to files) is yielded once.
+    """
+    summary = summary if summary is not None else ScanSummary()
+    excluded = {os.path.realpath(p) for p in exclude}
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    for root in roots:
+        root = Path(os.path.abspath(root))
+        try:
+            st = root.stat()
+        except OSError as exc:
+            summary.unreadable.append((str(root), exc.strerror or str(exc)))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            if (st.st_dev, st.st_ino) not in seen_files:
+                seen_files.add((st.st_dev, st.st_ino))
+                yield ScanEntry(str(root), st.st_size, st.st_mtime_ns)
+            continue
+        stack = [str(root)]
+        while stack:
+            if cancelled():
+                return
+            folder = stack.pop()
+            try:
+                fst = os.stat(folder)
+            except OSError as exc:
+                summary.unreadable.append((folder, exc.strerror or str(exc)))
+                continue
+            if (fst.st_dev, fst.st_ino) in seen_dirs or os.path.realpath(folder) in excluded:
+                continue
+            seen_dirs.add((fst.st_dev, fst.st_ino))
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                summary.unreadable.append((folder, exc.strerror or str(exc)))
+                continue
+            subdirs: list[str] = []
+            for entry in entries:
+                if _is_hidden(entry.name):
+                    continue
+                try:
+                    est = entry.stat()  # follows symlinks
+                except OSError as exc:  # dangling link, vanished file, no permission
+                    summary.unreadable.append((entry.path, exc.strerror or str(exc)))
+                    continue
+                if stat.S_ISDIR(est.st_mode):
+                    subdirs.append(entry.path)
+                elif stat.S_ISREG(est.st_mode) and not _ignored(entry.name):
+                    if os.path.splitext(entry.name)[1].lower() in UNSUPPORTED_MEDIA_EXTENSIONS:
+                        summary.skipped_media += 1
+                        continue
+                    key = (est.st_dev, est.st_ino)
+                    if key in seen_files:
+                        continue
+                    seen_files.add(key)
+                    yield ScanEntry(entry.path, est.st_size, est.st_mtime_ns)
+            stack.extend(reversed(subdirs))

@@ -1,0 +1,68 @@
+"""The user's tag edits and re-applying the auto_tagging threshold. Writes go through the writer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.core.catalog.models import AUTO, USER, Categorization, PhotoTag, RejectedTag, Tag
+from app.core.catalog.store import apply_auto_tags, tag_id
+
+
+def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> None:
+    name = name.strip()
+    if not name:
+        raise ValueError("a tag needs a name")
+
+    def op() -> None:
+        tid = tag_id(name)
+        for pid in photo_ids:
+            RejectedTag.delete().where((RejectedTag.photo == pid) & (RejectedTag.tag == tid)).execute()
+            PhotoTag.insert(photo=pid, tag=tid, source=USER, confidence=None).on_conflict_ignore().execute()
+
+    lib.writer.call(op)
+
+
+def remove_tag(lib: Any, photo_ids: list[int], name: str) -> None:
+    """Remove a tag as the user sees it: the user's own, and an auto tag, which is then remembered as
+    rejected so re-tagging never brings it back. Keywords from sidecars (source xmp) stay: they
+    belong to the sidecar and come back on the next import otherwise."""
+
+    def op() -> None:
+        tag = Tag.get_or_none(Tag.name == name)
+        if tag is None:
+            return
+        for pid in photo_ids:
+            had_auto = (
+                PhotoTag.delete()
+                .where((PhotoTag.photo == pid) & (PhotoTag.tag == tag.id) & (PhotoTag.source == AUTO))
+                .execute()
+            )
+            PhotoTag.delete().where(
+                (PhotoTag.photo == pid) & (PhotoTag.tag == tag.id) & (PhotoTag.source == USER)
+            ).execute()
+            if had_auto:
+                RejectedTag.insert(photo=pid, tag=tag.id).on_conflict_ignore().execute()
+
+    lib.writer.call(op)
+
+
+def retag_library(lib: Any, threshold: float, batch: int = 2000) -> int:
+    """Re-apply the threshold to every photo's stored categorization: no model run needed."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"auto_tagging threshold must be between 0 and 1, not {threshold}")
+    rows = list(
+        Categorization.select(Categorization.photo, Categorization.data_json)
+        .where(Categorization.status == "complete")
+        .tuples()
+    )
+
+    def op(chunk: list[tuple[int, str]]) -> None:
+        for pid, data in chunk:
+            matches = [(m["tag"], float(m["confidence"])) for m in json.loads(data or "[]")]
+            apply_auto_tags(pid, matches, threshold)
+
+    for start in range(0, len(rows), batch):
+        lib.writer.submit(lambda c=rows[start : start + batch]: op(c))
+    lib.writer.flush()
+    return len(rows)

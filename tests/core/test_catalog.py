@@ -1,0 +1,138 @@
+"""Catalog: pragmas, migrations with backups, corruption detection, the single writer, backups."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.core.catalog import backups
+from app.core.catalog.connection import SCHEMA_VERSION, open_catalog
+from app.core.catalog.models import Photo, SchemaVersion, Setting
+from app.core.catalog.writer import CatalogWriter
+from app.core.errors import CatalogCorruptError
+from app.core.library import Library
+
+
+def _photo(n: int, **kw: object) -> dict[str, object]:
+    base = {
+        "path": f"/photos/p{n}.jpg", "folder": "/photos", "filename": f"p{n}.jpg", "size": n,
+        "mtime_ns": n, "imported_at": "2024-01-01T00:00:00", "updated_at": "2024-01-01T00:00:00",
+    }
+    base.update(kw)
+    return base
+
+
+def test_new_library_has_layout_pragmas_and_schema(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib:
+        assert (tmp_path / "lib" / "catalog.sqlite").is_file()
+        assert lib.thumbs_dir.is_dir() and lib.backups_dir.is_dir()
+        assert lib.db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert lib.db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert lib.db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 30_000
+        assert SchemaVersion.get().version == SCHEMA_VERSION
+
+
+def test_library_location_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TESSERA_LIBRARY", str(tmp_path / "from-env"))
+    with Library.open() as lib:
+        assert lib.root == (tmp_path / "from-env").resolve()
+
+
+def test_migration_backs_up_before_upgrading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.catalog import connection
+
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir) as lib:
+        lib.writer.call(lambda: Photo.create(**_photo(1)))
+
+    def add_column(database: object) -> None:
+        database.execute_sql("ALTER TABLE photo ADD COLUMN pick_flag INTEGER")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(connection, "MIGRATIONS", [*connection.MIGRATIONS, add_column])
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", len(connection.MIGRATIONS))
+    with Library.open(lib_dir, auto_backup=False) as lib:
+        assert SchemaVersion.get().version == SCHEMA_VERSION + 1
+        cols = [r[1] for r in lib.db.execute_sql("PRAGMA table_info(photo)").fetchall()]
+        assert "pick_flag" in cols
+    made = backups.list_backups(lib_dir / "backups")
+    assert [b for b in made if "before-migration-1" in b.name]
+    con = sqlite3.connect(made[0])
+    assert con.execute("SELECT COUNT(*) FROM photo").fetchone()[0] == 1
+    assert "pick_flag" not in [r[1] for r in con.execute("PRAGMA table_info(photo)")]
+    con.close()
+
+
+def test_corrupt_catalog_is_reported_with_newest_backup(tmp_path: Path) -> None:
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir) as lib:
+        lib.writer.call(lambda: Photo.insert_many([_photo(i) for i in range(1, 400)]).execute())
+        backup = lib.backup()
+    catalog = lib_dir / "catalog.sqlite"
+    data = bytearray(catalog.read_bytes())
+    page = 4096
+    for offset in range(page * 2, min(len(data), page * 6)):  # overwrite b-tree pages
+        data[offset] = 0xA5
+    catalog.write_bytes(bytes(data))
+    with pytest.raises(CatalogCorruptError) as err:
+        Library.open(lib_dir)
+    assert err.value.newest_backup == backup
+    assert "tessera restore" in str(err.value) and str(backup) in str(err.value)
+    # one command restores it
+    backups.restore_backup(backup, catalog, lib_dir / "backups")
+    with Library.open(lib_dir) as lib:
+        assert Photo.select().count() == 399
+
+
+def test_backups_rotate_and_are_sound(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib:
+        lib.writer.call(lambda: Photo.create(**_photo(1)))
+        made = [lib.backup() for _ in range(backups.KEEP_BACKUPS + 3)]
+        kept = backups.list_backups(lib.backups_dir)
+        assert len(kept) == backups.KEEP_BACKUPS
+        assert kept[0] == made[-1]
+        assert all(backups.is_sound(b) for b in kept)
+
+
+def test_writer_batches_and_isolates_failures(tmp_path: Path) -> None:
+    database = open_catalog(tmp_path / "c.sqlite", tmp_path / "b")
+    writer = CatalogWriter(database, batch_size=50, max_delay=0.05)
+    futures = [writer.submit(lambda i=i: Photo.create(**_photo(i)).id) for i in range(1, 101)]
+    bad = writer.submit(lambda: Photo.create(**_photo(5)))  # duplicate path: unique constraint
+    writer.flush()
+    assert all(f.exception() is None for f in futures)
+    assert bad.exception() is not None
+    assert Photo.select().count() == 100
+    writer.close()
+    database.close()
+
+
+def test_readers_are_not_blocked_by_an_open_write(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib:
+        lib.writer.call(lambda: Photo.create(**_photo(1)))
+        inside = threading.Event()
+        release = threading.Event()
+
+        def slow_write() -> None:
+            Photo.create(**_photo(2))
+            inside.set()
+            release.wait(10)
+
+        fut = lib.writer.submit(slow_write)
+        assert inside.wait(10)
+        # a second connection (another process, e.g. the GUI) reads while the write is open (WAL)
+        con = sqlite3.connect(lib.catalog_path, timeout=1)
+        assert con.execute("SELECT COUNT(*) FROM photo").fetchone()[0] == 1
+        con.close()
+        release.set()
+        fut.result(10)
+        assert Photo.select().count() == 2
+
+
+def test_settings_round_trip(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib:
+        lib.set_setting("auto_tagging", "0.5")
+        assert lib.auto_tagging == 0.5
+        assert Setting.select().count() == 1
