@@ -302,6 +302,60 @@ def cmd_phash_distance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_similar(args: argparse.Namespace) -> int:
+    from app.core.similar import SimilarityIndex
+
+    with _open_library(args) as lib:
+        photo = lib.resolve_photo(args.photo)
+        index = SimilarityIndex.load()
+        try:
+            hits = index.query(photo.id, args.top)
+        except KeyError as exc:
+            print(f"tessera: {exc.args[0]}", file=sys.stderr)
+            return EXIT_FAILED
+        paths = dict(_photo_paths([pid for pid, _ in hits]))
+    if args.json:
+        _print_json([{"id": pid, "path": paths.get(pid), "similarity": round(score, 4)} for pid, score in hits])
+    else:
+        for pid, score in hits:
+            print(f"{score:6.3f}  {pid:>7}  {paths.get(pid)}")
+    return EXIT_OK
+
+
+def _photo_paths(ids: Sequence[int]) -> list[tuple[int, str]]:
+    from app.core.catalog.models import Photo
+
+    return list(Photo.select(Photo.id, Photo.path).where(Photo.id.in_(list(ids))).tuples())
+
+
+def cmd_trashed(args: argparse.Namespace) -> int:
+    from app.core.trash import trashed
+
+    with _open_library(args) as lib:
+        records = trashed(lib)
+        rows = [{"record": r.id, "photo": r.photo_id, "path": r.path, "trashed_at": r.trashed_at} for r in records]
+    if args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['record']:>6}  {r['trashed_at']}  {r['path']}")
+        print(f"{len(rows)} photos in the trash (restore one with: tessera untrash RECORD)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_untrash(args: argparse.Namespace) -> int:
+    from app.core.trash import restore
+
+    with _open_library(args) as lib:
+        try:
+            path = restore(lib, args.record)
+        except ValueError as exc:
+            print(f"tessera: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    print(f"restored {path}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from app.gui.app import run_gui
 
@@ -377,6 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("backup", cmd_backup, "back up the catalog now")
     p = add("restore", cmd_restore, "restore the catalog from a backup (without BACKUP: list backups)")
     p.add_argument("backup", nargs="?", help="backup file to restore")
+
+    p = add("similar", cmd_similar, "photos that look like PHOTO (by the classifier's features)")
+    p.add_argument("photo", help="photo id or file path")
+    p.add_argument("--top", type=int, default=20, help="how many (default 20)")
+    p.add_argument("--json", action="store_true")
+
+    p = add("trashed", cmd_trashed, "photos Tessera moved to the system trash")
+    p.add_argument("--json", action="store_true")
+    p = add("untrash", cmd_untrash, "put a trashed photo back where it was")
+    p.add_argument("record", type=int, help="record number from 'tessera trashed'")
 
     p = add("phash-distance", cmd_phash_distance, "Hamming distance and similarity of two 64-bit pHashes")
     p.add_argument("a", help="16 hex digits")

@@ -15,9 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import CORPUS, peak_rss_mb, repeat_tree  # noqa: E402
-
-from app.core.library import Library  # noqa: E402
+from app.core.library import Library
+from bench._common import CORPUS, peak_rss_mb, repeat_tree
 
 
 def main() -> None:

@@ -81,8 +81,7 @@ def test_import_list_show_stats_check_backup(capsys: pytest.CaptureFixture[str],
     assert info["metadata"]["exif"]["image"]["Make"] == "Canon"
     assert info["image_metadata"]["Model"] == "Canon PowerShot SX530 HS"
 
-    code, out, _ = run(capsys, "--library", str(libdir), "show", "999999")
-    assert code == 1
+    assert run(capsys, "--library", str(libdir), "show", "999999")[0] == 1
 
     code, out, _ = run(capsys, "--library", str(libdir), "stats", "--json")
     assert json.loads(out)["photos"] == len([p for p in exif.iterdir() if p.suffix != ".xmp"]) - 3  # json, md
@@ -94,8 +93,10 @@ def test_import_list_show_stats_check_backup(capsys: pytest.CaptureFixture[str],
     assert code == 0 and Path(out.strip()).is_file()
 
 
-def test_import_of_bad_files_exits_1_and_lists_them(capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path) -> None:
-    code, out, err = run(capsys, "--library", str(libdir), "import", "--no-analyze", "--quiet", str(corpus / "bad"))
+def test_import_of_bad_files_exits_1_and_lists_them(
+    capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path
+) -> None:
+    code, _, err = run(capsys, "--library", str(libdir), "import", "--no-analyze", "--quiet", str(corpus / "bad"))
     assert code == 1
     assert "failed: " in err and "zero_bytes.jpg" in err and "random_bytes.jpg" in err
 

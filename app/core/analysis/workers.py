@@ -84,7 +84,7 @@ class WorkerPool:
         busy = 0
         while True:
             if not exhausted and not cancelled():
-                for wid, worker in enumerate(self._workers):
+                for worker in self._workers:
                     if worker.task is None:
                         task = next(pending, None)
                         if task is None:
