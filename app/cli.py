@@ -58,7 +58,9 @@ def _report_failures(failed: Sequence[tuple[str, str]]) -> None:
 def _open_library(args: argparse.Namespace):  # -> Library
     from app.core.library import Library
 
-    return Library.open(Path(args.library) if args.library else None)
+    lib = Library.open(Path(args.library) if args.library else None)
+    lib.on_writer_wait = lambda message: print(f"tessera: {message}", file=sys.stderr)
+    return lib
 
 
 # -- commands ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ GUI and scripts use; photos themselves stay where they are."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import platformdirs
@@ -36,6 +36,8 @@ class Library:
         self.root = root
         self.db = database
         self._writer: CatalogWriter | None = None
+        # told when our writes wait for another process's (the GUI shows it, the CLI prints it)
+        self.on_writer_wait: Callable[[str], None] | None = None
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -66,7 +68,7 @@ class Library:
     @property
     def writer(self) -> CatalogWriter:
         if self._writer is None:
-            self._writer = CatalogWriter(self.db)
+            self._writer = CatalogWriter(self.db, on_wait=lambda msg: self.on_writer_wait and self.on_writer_wait(msg))
         return self._writer
 
     def close(self) -> None:

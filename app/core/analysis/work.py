@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.analysis import colors, hashing, thumbnails
-from app.core.analysis.decode import DecodeError, Decoded, decode_image
+from app.core.analysis.decode import Decoded, DecodeError, decode_image
 from app.core.analysis.metadata import Metadata, extract_metadata
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 

@@ -34,8 +34,14 @@ def _worker_main(inbox: Any, outbox: Any, worker_id: int) -> None:
         cv2.setNumThreads(1)  # parallelism comes from the processes
     except ImportError:
         pass
+    parent = os.getppid()
     while True:
-        task = inbox.get()
+        try:
+            task = inbox.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the app was killed: don't linger as an orphan
+                return
+            continue
         if task is None:
             return
         try:

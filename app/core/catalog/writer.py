@@ -8,23 +8,73 @@ failing write never takes the rest of its batch with it.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 from peewee import Database
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own locking still serialises writers, just without the notice
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _STOP = object()
 
 
+class WriterLock:
+    """An advisory lock beside the catalog, held while a batch commits. SQLite would make a second
+    writer wait silently; this lets it say who it is waiting for ("tessera import, pid 4242")."""
+
+    def __init__(self, path: Path, on_wait: Callable[[str], None] | None) -> None:
+        self._path = path
+        self._on_wait = on_wait
+        self._me = f"{os.path.basename(sys.argv[0]) or 'tessera'} {' '.join(sys.argv[1:2])} (pid {os.getpid()})"
+        self._fh: Any = None
+
+    def __enter__(self) -> WriterLock:
+        if fcntl is None:
+            return self
+        self._fh = open(self._path, "a+")  # held across the batch, closed in __exit__
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.seek(0)
+            holder = self._fh.read().strip() or "another Tessera process"
+            if self._on_wait:
+                self._on_wait(f"waiting for {holder} to finish writing to the catalog")
+            fcntl.flock(self._fh, fcntl.LOCK_EX)
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(self._me)
+        self._fh.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
 class CatalogWriter:
-    def __init__(self, database: Database, batch_size: int = 256, max_delay: float = 0.25) -> None:
+    def __init__(
+        self,
+        database: Database,
+        batch_size: int = 256,
+        max_delay: float = 0.25,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
         self._db = database
+        self._lock = WriterLock(Path(database.database + ".writer.lock"), on_wait)
         self._batch_size = batch_size
         self._max_delay = max_delay
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -77,7 +127,7 @@ class CatalogWriter:
     def _commit(self, batch: list[tuple[Callable[[], Any], Future[Any]]]) -> None:
         results: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
-            with self._db.atomic("IMMEDIATE"):
+            with self._lock, self._db.atomic("IMMEDIATE"):
                 for op, future in batch:
                     try:
                         with self._db.atomic():  # savepoint: a failing op rolls back alone
