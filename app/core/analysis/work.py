@@ -20,14 +20,14 @@ from app.core.analysis.metadata import Metadata, extract_metadata
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 
 # Analysis stages in run order (tags use the face count). "metadata" is read at import.
-STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
+STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces")
 MAX_FILE_BYTES = 2 << 30  # 2 GiB: beyond any real photo; refuse before reading it into memory
 
 
 @cache
 def stage_versions() -> dict[str, int]:
     """Algorithm version of every stage: bump one and only that stage re-runs."""
-    from app.core.analysis import faces, metadata, tagging
+    from app.core.analysis import faces, metadata
 
     return {
         "metadata": metadata.VERSION,
@@ -35,7 +35,6 @@ def stage_versions() -> dict[str, int]:
         "colors": colors.VERSION,
         "hashes": hashing.VERSION,
         "faces": faces.VERSION,
-        "tags": tagging.VERSION,
     }
 
 
@@ -68,13 +67,6 @@ def _face_detector() -> Any:
     return FaceDetector()
 
 
-@cache
-def _tagger() -> Any:
-    from app.core.analysis.tagging import Tagger
-
-    return Tagger()
-
-
 def _run_stage(stage: str, decoded: Decoded, out: Outcome, thumbs_dir: str) -> Any:
     if stage == "thumbnails":
         return thumbnails.write_thumbnails(decoded.image, decoded.alpha, Path(thumbs_dir), out.sha256 or "")
@@ -84,8 +76,6 @@ def _run_stage(stage: str, decoded: Decoded, out: Outcome, thumbs_dir: str) -> A
         return hashing.compute_hashes(decoded.image)
     if stage == "faces":
         return _face_detector().detect(decoded.image, (decoded.width, decoded.height))
-    if stage == "tags":
-        return _tagger().classify(decoded.image)
     raise ValueError(f"unknown stage {stage!r}")
 
 

@@ -17,9 +17,7 @@ from app.core.catalog.models import (
     MISSING,
     OK,
     XMP,
-    Categorization,
     Face,
-    Feature,
     Photo,
     PhotoColor,
     PhotoTag,
@@ -167,23 +165,6 @@ def _store_stage(photo_id: int, stage: str, result: Any, outcome: Outcome, thres
         if rows:
             Face.insert_many(rows).execute()
         Photo.update(face_count=len(rows)).where(Photo.id == photo_id).execute()
-    elif stage == "tags":
-        _store_tags(photo_id, result, threshold)
-
-
-def _store_tags(photo_id: int, result: Any, threshold: float) -> None:
-    from app.core.analysis.tagging import ENGINE, people_tags
-
-    face_count = Photo.get_by_id(photo_id).face_count or 0
-    matches = sorted([*result.matches, *people_tags(face_count)], key=lambda m: -m[1])
-    data = [{"tag": t, "confidence": round(float(c), 4)} for t, c in matches]
-    Categorization.insert(
-        photo=photo_id, engine=ENGINE, status="complete", data_json=json.dumps(data)
-    ).on_conflict_replace().execute()
-    Feature.insert(
-        photo=photo_id, engine=ENGINE, vector=np.asarray(result.feature, dtype=np.float16).tobytes()
-    ).on_conflict_replace().execute()
-    apply_auto_tags(photo_id, [(t, float(c)) for t, c in matches], threshold)
 
 
 def _mark_stage(photo_id: int, stage: str, error: str | None) -> None:

@@ -1,0 +1,107 @@
+"""Colors: the 32 colors that best represent a photo (median cut) and its predominant colors on a
+12-name palette, both with percentages, in the reference documents' shapes.
+
+Names are given in CIE LCh (lightness, chroma, hue angle of CIELAB), not by RGB distance: RGB
+Euclid calls dark navy "black" and skin "red". The rules below were set on flat patches of named
+colors (tests/core/test_colors.py) and checked on real photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+VERSION = 1
+PALETTE: tuple[str, ...] = (
+    "black", "white", "gray", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown",
+)  # fmt: skip
+SAMPLE_SIDE = 128  # ~16k pixels: percentages to a tenth of a percent at a few ms per photo
+HISTOGRAM_COLORS = 32
+MIN_SHARE = 1.0  # palette names under 1% are noise
+
+
+@dataclass
+class ColorResult:
+    colors: list[tuple[str, float]]  # ("#RRGGBB", percent), desc
+    predominant: list[tuple[str, float]]  # (palette name, percent), desc
+
+
+def _lch(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """uint8 RGB (n, 3) -> L (0-100), C, h (degrees 0-360)."""
+    lab = cv2.cvtColor(rgb.reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    lightness, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
+    return lightness, np.hypot(a, b), np.degrees(np.arctan2(b, a)) % 360.0
+
+
+def name_indices(rgb: np.ndarray) -> np.ndarray:
+    """Palette index of each uint8 RGB color in an (n, 3) array."""
+    lightness, chroma, hue = _lch(rgb)
+    idx = np.empty(len(rgb), dtype=np.int8)
+    p = PALETTE.index
+    # chromatic colors by hue angle (sRGB red sits at ~40 deg, orange ~70, yellow ~100, green ~135,
+    # cyan ~195, blue ~305, magenta ~330 in CIELAB)
+    idx[:] = p("pink")
+    idx[(hue >= 15) & (hue < 50)] = p("red")
+    warm = (hue >= 50) & (hue < 85)
+    idx[warm] = p("orange")
+    idx[warm & ((lightness < 60) | (chroma < 50))] = p("brown")  # dark or muted orange: brown, tan, skin
+    yellow = (hue >= 85) & (hue < 115)
+    idx[yellow] = p("yellow")
+    idx[yellow & (lightness < 60)] = p("green")  # olive
+    idx[yellow & (lightness >= 60) & (chroma < 35)] = p("brown")  # khaki, sand
+    idx[(hue >= 115) & (hue < 170)] = p("green")
+    idx[(hue >= 170) & (hue < 215)] = p("teal")
+    idx[(hue >= 215) & (hue < 312)] = p("blue")
+    idx[(hue >= 312) & (hue < 345)] = p("purple")
+    reddish = (hue >= 345) | (hue < 15)
+    idx[reddish & (lightness < 55)] = p("red")  # deep crimson; light ones stay pink
+    idx[(hue >= 15) & (hue < 50) & (chroma < 45)] = p("brown")
+    idx[(hue >= 15) & (hue < 50) & (chroma < 45) & (lightness >= 65)] = p("pink")  # rosy light skin
+    # achromatic: low chroma is white/gray/black whatever its hue; very dark is black
+    idx[chroma < 12] = p("gray")
+    idx[(lightness > 85) & (chroma < 18)] = p("white")
+    idx[(lightness < 12) | ((lightness < 25) & (chroma < 20))] = p("black")
+    return idx
+
+
+def palette_name(rgb: tuple[int, int, int]) -> str:
+    return PALETTE[int(name_indices(np.array([rgb], dtype=np.uint8))[0])]
+
+
+def _sample(image: Image.Image, alpha: Image.Image | None) -> np.ndarray:
+    small = image.copy()
+    small.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.BOX)
+    pixels = np.asarray(small.convert("RGB"), dtype=np.uint8).reshape(-1, 3)
+    if alpha is not None:
+        mask = np.asarray(alpha.resize(small.size, Image.Resampling.BOX)).reshape(-1) >= 128
+        pixels = pixels[mask]
+    return pixels
+
+
+def _percentages(counts: np.ndarray, total: int) -> list[float]:
+    return [round(100.0 * float(c) / total, 1) for c in counts]
+
+
+def analyze_colors(image: Image.Image, alpha: Image.Image | None = None) -> ColorResult:
+    pixels = _sample(image, alpha)
+    if len(pixels) == 0:  # fully transparent
+        return ColorResult([], [])
+    total = len(pixels)
+    names = np.bincount(name_indices(pixels), minlength=len(PALETTE))
+    order = np.argsort(-names, kind="stable")
+    shares = _percentages(names[order], total)
+    predominant = [(PALETTE[i], s) for i, s in zip(order, shares, strict=True) if s >= MIN_SHARE]
+    strip = Image.fromarray(pixels.reshape(1, -1, 3), "RGB")
+    quantized = strip.quantize(HISTOGRAM_COLORS, method=Image.Quantize.MEDIANCUT)
+    palette = np.array(quantized.getpalette()[: 3 * HISTOGRAM_COLORS], dtype=np.int32).reshape(-1, 3)
+    counts = np.bincount(np.asarray(quantized).reshape(-1), minlength=len(palette))
+    order = np.argsort(-counts, kind="stable")
+    colors = [
+        ("#{:02X}{:02X}{:02X}".format(*palette[i]), share)
+        for i, share in zip(order, _percentages(counts[order], total), strict=True)
+        if counts[i] > 0
+    ]
+    return ColorResult(colors=colors[:HISTOGRAM_COLORS], predominant=predominant)

@@ -1,0 +1,100 @@
+"""Decoding: every container in the corpus, bad files, orientation, memory bounds, colors."""
+
+from __future__ import annotations
+
+import csv
+import resource
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.core.analysis.decode import WORKING_LONG_SIDE, DecodeError, decode_image
+from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
+
+# exiftool FileType -> our container names (we do not split WebP "Extended" or HEIF sequences)
+FORMAT_NAMES = {"Extended WEBP": "WEBP", "HEIFS": "HEIC", "HEIF": "HEIC"}
+
+
+def _decode(path: Path):
+    data = path.read_bytes()
+    fmt = sniff_format(data[:SNIFF_BYTES])
+    if fmt is None:
+        raise DecodeError(describe_non_image(data[:SNIFF_BYTES]))
+    return decode_image(data, fmt)
+
+
+def _rows(corpus: Path, folder: str) -> list[dict[str, str]]:
+    with open(corpus / folder / "expected.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_every_format_decodes_with_right_size_and_frames(corpus: Path) -> None:
+    for row in _rows(corpus, "formats"):
+        d = _decode(corpus / "formats" / row["file"])
+        assert d.image.mode == "RGB" and max(d.image.size) <= WORKING_LONG_SIDE
+        assert (d.width, d.height) == (int(row["width"]), int(row["height"])), row["file"]
+        assert d.frames == int(row["frames"]), row["file"]
+        expected = FORMAT_NAMES.get(row["format"], row["format"])
+        got = FORMAT_NAMES.get(d.format, d.format)
+        assert got == expected, (row["file"], d.format, row["format"])
+
+
+@pytest.mark.timeout(120)
+def test_bad_files_fail_cleanly_and_bombs_allocate_nothing(corpus: Path) -> None:
+    for row in _rows(corpus, "bad"):
+        path = corpus / "bad" / row["file"]
+        try:
+            d = _decode(path)
+            outcome = "imported"
+        except DecodeError as exc:
+            assert len(exc.reason) > 8, row["file"]
+            outcome = "error"
+        if row["expect"] != "either":
+            assert outcome == row["expect"], (row["file"], outcome)
+        else:
+            assert outcome in ("imported", "error")
+        if outcome == "imported":
+            assert d.image.size[0] > 0
+    # the 100k x 100k PNG, the 65500^2 JPEG and the GIF bomb were refused before allocating pixels
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 < 800
+
+
+def test_orientations_all_show_the_same_upright_picture(corpus: Path) -> None:
+    ref = np.asarray(_decode(corpus / "exif" / "orient_f1.jpg").image.convert("L"), dtype=np.float32)
+    for n in range(2, 9):
+        d = _decode(corpus / "exif" / f"orient_f{n}.jpg")
+        assert d.orientation == n
+        got = np.asarray(d.image.convert("L").resize(ref.shape[::-1]), dtype=np.float32)
+        assert np.abs(got - ref).mean() < 12, n  # the letter F the right way up
+
+
+def test_large_jpeg_uses_draft_and_reports_full_size(corpus: Path) -> None:
+    d = _decode(corpus / "exif" / "phone_xiaomi_mia3_gps_sw.jpg")
+    assert (d.width, d.height) == (4000, 3000)
+    assert max(d.image.size) == WORKING_LONG_SIDE
+
+
+def test_16bit_and_cmyk_colors_are_right(corpus: Path) -> None:
+    target = np.asarray(Image.open(corpus / "formats" / "png_rgb_target.png").convert("RGB"), dtype=np.float32)
+    sixteen = np.asarray(_decode(corpus / "formats" / "tiff_16bit_rgb.tiff").image, dtype=np.float32)
+    assert np.abs(sixteen - target).mean() < 3
+    # the CMYK sample is red lettering on black: red must come out red, black black (not inverted)
+    cmyk = np.asarray(_decode(corpus / "formats" / "jpeg_cmyk.jpg").image, dtype=np.float32)
+    redness = cmyk[..., 0] - (cmyk[..., 1] + cmyk[..., 2]) / 2
+    assert (redness > 150).mean() > 0.05 and (cmyk.max(axis=2) < 40).mean() > 0.5
+    gray16 = np.asarray(_decode(corpus / "formats" / "png_gray16.png").image, dtype=np.float32)
+    assert 20 < gray16.mean() < 235 and gray16.std() > 10  # scaled, not clipped to white
+
+
+def test_raw_without_preview_is_demosaiced(corpus: Path) -> None:
+    d = _decode(corpus / "formats" / "dng_bayer_no_preview.dng")
+    assert d.format == "DNG" and (d.width, d.height) == (640, 426)
+    assert np.asarray(d.image).std() > 10
+
+
+def test_alpha_is_kept_separately(corpus: Path) -> None:
+    d = _decode(corpus / "formats" / "webp_alpha.webp")
+    assert d.has_alpha and d.alpha is not None and d.alpha.size == d.image.size
+    assert d.alpha.getextrema()[0] < 255
