@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.analysis.work import STAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 SUFFIXES = {".jpg", ".png", ".webp"}
 
@@ -85,14 +87,14 @@ def test_sigkill_during_import_and_analysis(tmp_path: Path, corpus: Path) -> Non
     catalog = lib / "catalog.sqlite"
     progress = []
     # kill points spread over the run: import and analysis happen per photo in the same pass
-    for delay in (2.5, 6.0, 9.0):
+    for delay in (2.5, 4.0, 5.5):
         if _kill_after(_tessera(lib, "import", str(photos)), delay):
             progress.append(_check_sound(catalog))
-    assert progress, "the import finished before any kill point; make the tree larger"
+    assert len(progress) >= 2, "the import finished before the kill points; make the tree larger"
     assert progress[-1]["photos"] >= progress[0]["photos"]
     done = _tessera(lib, "import", str(photos))
     assert done.wait(600) == 0
     final = _check_sound(catalog)
     assert final["photos"] == expected
-    # every photo has all 5 analysis stages and its metadata marked done, exactly once
-    assert final["stages"] == expected * 6
+    # every photo has every analysis stage and its metadata marked done, exactly once
+    assert final["stages"] == expected * (len(STAGES) + 1)
