@@ -18,6 +18,12 @@ VERSION = 1
 PALETTE: tuple[str, ...] = (
     "black", "white", "gray", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown",
 )  # fmt: skip
+# how each palette name is drawn as a chip (the GUI's sidebar and filter bar)
+SWATCHES: dict[str, str] = {
+    "black": "#111111", "white": "#F5F5F5", "gray": "#8C8C8C", "red": "#D62828", "orange": "#F28C28",
+    "yellow": "#F2D22E", "green": "#3A9D3A", "teal": "#1E9E9E", "blue": "#2F6FD6", "purple": "#7E3FBF",
+    "pink": "#F06EAA", "brown": "#8B5A2B",
+}  # fmt: skip
 SAMPLE_SIDE = 128  # ~16k pixels: percentages to a tenth of a percent at a few ms per photo
 HISTOGRAM_COLORS = 32
 MIN_SHARE = 1.0  # palette names under 1% are noise

@@ -143,10 +143,10 @@ def _to_rgb(im: Image.Image, warn: list[str]) -> tuple[Image.Image, Image.Image 
     return im, alpha
 
 
-def _shrink(im: Image.Image) -> Image.Image:
-    if max(im.size) > WORKING_LONG_SIDE:
+def _shrink(im: Image.Image, long_side: int) -> Image.Image:
+    if max(im.size) > long_side:
         im = im.copy() if im.readonly else im
-        im.thumbnail((WORKING_LONG_SIDE, WORKING_LONG_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        im.thumbnail((long_side, long_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return im
 
 
@@ -174,7 +174,7 @@ def _load(im: Image.Image) -> bool:
     return True
 
 
-def _decode_pillow(data: bytes, fmt: str) -> Decoded:
+def _decode_pillow(data: bytes, fmt: str, long_side: int) -> Decoded:
     warn: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -186,14 +186,14 @@ def _decode_pillow(data: bytes, fmt: str) -> Decoded:
     fmt = _refine_format(im, fmt, frames)
     mode = im.mode
     has_icc = bool(im.info.get("icc_profile"))
-    if im.format == "JPEG" and max(im.size) > WORKING_LONG_SIDE:
-        scale = WORKING_LONG_SIDE / max(im.size)
+    if im.format == "JPEG" and max(im.size) > long_side:
+        scale = long_side / max(im.size)
         im.draft(im.mode, (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
     source = im
     truncated = _load(im)
     full_w, full_h = _oriented_size(*declared, orientation)  # draft() shrank im.size, not the photo
     rgb, alpha = _to_rgb(im, warn)
-    rgb = _shrink(rgb)
+    rgb = _shrink(rgb, long_side)
     if alpha is not None:
         alpha = _apply_orientation(alpha.resize(rgb.size), orientation)
     rgb = _apply_orientation(rgb, orientation)
@@ -222,7 +222,7 @@ def _refine_format(im: Image.Image, sniffed: str, frames: int) -> str:
     return sniffed
 
 
-def _decode_raw(data: bytes, fmt: str) -> Decoded:
+def _decode_raw(data: bytes, fmt: str, long_side: int) -> Decoded:
     try:
         import rawpy
     except ImportError as exc:
@@ -248,12 +248,13 @@ def _decode_raw(data: bytes, fmt: str) -> Decoded:
     except Exception as exc:  # LibRaw errors and anything else from a damaged file
         raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
     rgb, _ = _to_rgb(preview, warn)
-    rgb = _apply_orientation(_shrink(rgb), orientation)
+    rgb = _apply_orientation(_shrink(rgb, long_side), orientation)
     return Decoded(rgb, None, full[0], full[1], fmt, 1, "RAW", False, False, orientation, False, None, warn)
 
 
-def decode_image(data: bytes, fmt: str | None = None) -> Decoded:
-    """Decode `data` (the whole file) to the working image. Raises DecodeError only."""
+def decode_image(data: bytes, fmt: str | None = None, long_side: int = WORKING_LONG_SIDE) -> Decoded:
+    """Decode `data` (the whole file) to the working image (the viewer asks for a larger
+    `long_side`). Raises DecodeError only."""
     if not data:
         raise DecodeError("empty file (0 bytes)")
     fmt = fmt or "unknown"
@@ -261,8 +262,8 @@ def decode_image(data: bytes, fmt: str | None = None) -> Decoded:
         fmt = _tiff_refine(data)
     try:
         if fmt in RAW_FORMATS:
-            return _decode_raw(data, fmt)
-        return _decode_pillow(data, fmt)
+            return _decode_raw(data, fmt, long_side)
+        return _decode_pillow(data, fmt, long_side)
     except DecodeError:
         raise
     except Image.DecompressionBombError as exc:

@@ -1,0 +1,45 @@
+"""Starting the desktop app."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__
+from app.core.errors import TesseraError
+from app.core.library import ENV_VAR, Library
+from app.gui.theme import apply_theme
+
+
+def make_app() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Tessera")
+    app.setOrganizationName("Tessera")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.tessera.Tessera")
+    return app  # type: ignore[return-value]
+
+
+def run_gui(library_path: Path | None) -> int:
+    from app.gui.main_window import MainWindow
+
+    app = make_app()
+    settings = QSettings("Tessera", "Tessera")
+    apply_theme(app, str(settings.value("theme", "system")))
+    if library_path is None and not os.environ.get(ENV_VAR) and settings.value("lastLibrary"):
+        library_path = Path(str(settings.value("lastLibrary")))
+    try:
+        lib = Library.open(library_path)
+    except TesseraError as exc:  # corrupt or locked catalog: say what to do instead of a traceback
+        QMessageBox.critical(None, "Tessera cannot open the library", str(exc))
+        return 1
+    window = MainWindow(lib, settings)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        lib.close()

@@ -1,0 +1,256 @@
+"""The filter bar: builds the same `Filter` the CLI's `tessera search` uses, live as the user types."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.analysis.colors import PALETTE
+from app.core.catalog.queries import Filter
+from app.gui.swatch import chip_icon
+
+DEBOUNCE_MS = 150
+DATE_RE = re.compile(r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")
+FACE_CHOICES: tuple[tuple[str, int | None, int | None], ...] = (
+    ("Any faces", None, None),
+    ("No faces", 0, 0),
+    ("1 face", 1, 1),
+    ("2–5 faces", 2, 5),
+    ("6+ faces", 6, None),
+)
+FORMATS = ("Any format", "JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP", "AVIF", "HEIF", "DNG", "CR2", "CR3", "NEF",
+           "ARW", "ORF", "RAF", "RW2")  # fmt: skip
+BROWSE_STATUSES = ("ok", "error")  # the grid shows unreadable files too, with an error badge
+
+
+class FilterBar(QWidget):
+    changed = Signal(object)  # Filter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._folder = ""
+        self._tags: list[str] = []
+        self._sort = ("date", False)
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._timer.timeout.connect(self._emit)
+
+        self.text = QLineEdit(
+            placeholderText="Search names, folders, cameras, tags…  (Ctrl+F)", clearButtonEnabled=True
+        )
+        self.text.setMinimumWidth(240)
+        self.camera = QComboBox(editable=True, minimumWidth=170)
+        self.camera.lineEdit().setPlaceholderText("Any camera")
+        self.since = QLineEdit(placeholderText="from YYYY-MM-DD", minimumWidth=115, maximumWidth=130)
+        self.until = QLineEdit(placeholderText="to YYYY-MM-DD", minimumWidth=115, maximumWidth=130)
+        self.gps = QCheckBox("Has GPS", tristate=False)
+        self.faces = QComboBox()
+        for label, _, _ in FACE_CHOICES:
+            self.faces.addItem(label)
+        self.format = QComboBox()
+        self.format.addItems(list(FORMATS))
+        self.rating = QComboBox()
+        self.rating.addItems(["Any rating", "★ 1+", "★ 2+", "★ 3+", "★ 4+", "★ 5"])
+        self.count = QLabel("", minimumWidth=110)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.clear = QPushButton("Clear")
+
+        self.color_buttons: dict[str, QToolButton] = {}
+        self.min_share = QSpinBox(minimum=1, maximum=100, value=20, suffix=" %", maximumWidth=70)
+        self.min_share.setToolTip("Minimum share of the image in the chosen colors")
+        self.tag_input = QLineEdit(placeholderText="Add tag filter…", maximumWidth=160)
+        self.tag_model = QStringListModel(self)
+        completer = QCompleter(self.tag_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.tag_input.setCompleter(completer)
+        self.tag_mode = QComboBox()
+        self.tag_mode.addItems(["all tags", "any tag"])
+        self.tag_chips = QHBoxLayout()
+        self.tag_chips.setSpacing(4)
+
+        self._layout()
+        self._connect()
+
+    # -- building ---------------------------------------------------------------------------------
+    def _layout(self) -> None:
+        top = QHBoxLayout()
+        for w in (self.text, self.camera, self.since, self.until, self.gps, self.faces, self.format, self.rating,
+                  self.count, self.clear):  # fmt: skip
+            top.addWidget(w)
+        top.setStretch(0, 3)
+        bottom = QHBoxLayout()
+        bottom.addWidget(QLabel("Colors:"))
+        for name in PALETTE:
+            b = QToolButton(checkable=True, toolTip=f"{name} ≥ minimum share", autoRaise=True)
+            b.setIcon(chip_icon(name, 18))
+            b.setObjectName(f"color-{name}")
+            self.color_buttons[name] = b
+            bottom.addWidget(b)
+        bottom.addWidget(QLabel("≥"))
+        bottom.addWidget(self.min_share)
+        bottom.addSpacing(16)
+        bottom.addWidget(QLabel("Tags:"))
+        bottom.addLayout(self.tag_chips)
+        bottom.addWidget(self.tag_input)
+        bottom.addWidget(self.tag_mode)
+        bottom.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 4, 6, 4)
+        outer.setSpacing(4)
+        outer.addLayout(top)
+        outer.addLayout(bottom)
+
+    def _connect(self) -> None:
+        self.text.textChanged.connect(self.schedule)
+        self.camera.currentTextChanged.connect(self.schedule)
+        self.since.textChanged.connect(self.schedule)
+        self.until.textChanged.connect(self.schedule)
+        for w in (self.gps,):
+            w.toggled.connect(self.schedule)
+        for combo in (self.faces, self.format, self.rating, self.tag_mode):
+            combo.currentIndexChanged.connect(self.schedule)
+        for b in self.color_buttons.values():
+            b.toggled.connect(self.schedule)
+        self.min_share.valueChanged.connect(self.schedule)
+        self.tag_input.returnPressed.connect(self._add_typed_tag)
+        self.clear.clicked.connect(self.reset)
+
+    # -- state ------------------------------------------------------------------------------------
+    def schedule(self) -> None:
+        self._timer.start()
+
+    def _emit(self) -> None:
+        f = self.current()
+        if f is not None:
+            self.changed.emit(f)
+
+    def dates_valid(self) -> bool:
+        ok = True
+        for edit in (self.since, self.until):
+            valid = bool(DATE_RE.match(edit.text().strip()))
+            edit.setStyleSheet("" if valid else "border: 1px solid #d33;")
+            edit.setToolTip("" if valid else "Dates are YYYY, YYYY-MM or YYYY-MM-DD")
+            ok = ok and valid
+        return ok
+
+    def current(self) -> Filter | None:
+        """The Filter the widgets describe, or None while a date is half typed."""
+        if not self.dates_valid():
+            return None
+        _, low, high = FACE_CHOICES[self.faces.currentIndex()]
+        share = float(self.min_share.value())
+        fmt = self.format.currentText()
+        return Filter(
+            text=self.text.text().strip(),
+            tags=tuple(self._tags),
+            any_tag=self.tag_mode.currentIndex() == 1,
+            colors=tuple((n, share) for n, b in self.color_buttons.items() if b.isChecked()),
+            camera=self.camera.currentText().strip(),
+            since=self.since.text().strip(),
+            until=self.until.text().strip(),
+            has_gps=True if self.gps.isChecked() else None,
+            min_faces=low,
+            max_faces=high,
+            formats=() if fmt == FORMATS[0] else (fmt,),
+            min_rating=self.rating.currentIndex() or None,
+            folder=self._folder,
+            statuses=BROWSE_STATUSES,
+            sort=self._sort[0],
+            descending=self._sort[1],
+        )
+
+    def set_match_count(self, n: int) -> None:
+        self.count.setText(f"{n:,} photo{'s' if n != 1 else ''}")
+
+    def set_known(self, tags: list[str], cameras: list[str]) -> None:
+        self.tag_model.setStringList(tags)
+        current = self.camera.currentText()
+        self.camera.blockSignals(True)
+        self.camera.clear()
+        self.camera.addItems(["", *cameras])
+        self.camera.setCurrentText(current)
+        self.camera.blockSignals(False)
+
+    # -- changes from elsewhere (sidebar, inspector) ----------------------------------------------
+    def set_sort(self, key: str, descending: bool) -> None:
+        self._sort = (key, descending)
+        self.schedule()
+
+    def set_folder(self, folder: str) -> None:
+        self._folder = folder
+        self.schedule()
+
+    def add_tag(self, name: str) -> None:
+        if name and name.lower() not in (t.lower() for t in self._tags):
+            self._tags.append(name)
+            self._rebuild_chips()
+            self.schedule()
+
+    def remove_tag(self, name: str) -> None:
+        self._tags = [t for t in self._tags if t != name]
+        self._rebuild_chips()
+        self.schedule()
+
+    def set_color(self, name: str, share: float | None = None) -> None:
+        if share is not None:
+            self.min_share.setValue(max(1, min(100, round(share))))
+        self.color_buttons[name].setChecked(True)
+
+    def set_camera(self, camera: str) -> None:
+        self.camera.setCurrentText(camera)
+
+    def set_dates(self, since: str, until: str) -> None:
+        self.since.setText(since)
+        self.until.setText(until)
+
+    def set_faces(self, low: int | None, high: int | None) -> None:
+        for i, (_, lo, hi) in enumerate(FACE_CHOICES):
+            if (lo, hi) == (low, high):
+                self.faces.setCurrentIndex(i)
+
+    def reset(self) -> None:
+        for w in self.findChildren(QWidget):
+            w.blockSignals(True)
+        self.text.clear()
+        self.camera.setCurrentText("")
+        self.since.clear()
+        self.until.clear()
+        self.gps.setChecked(False)
+        for combo in (self.faces, self.format, self.rating, self.tag_mode):
+            combo.setCurrentIndex(0)
+        for b in self.color_buttons.values():
+            b.setChecked(False)
+        for w in self.findChildren(QWidget):
+            w.blockSignals(False)
+        self._tags.clear()
+        self._folder = ""
+        self._rebuild_chips()
+        self.schedule()
+
+    def _add_typed_tag(self) -> None:
+        self.add_tag(self.tag_input.text().strip())
+        self.tag_input.clear()
+
+    def _rebuild_chips(self) -> None:
+        while self.tag_chips.count():
+            item = self.tag_chips.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for name in self._tags:
+            chip = QToolButton(text=f"{name}  ✕", toolTip=f"Remove the tag filter {name!r}")
+            chip.setObjectName("tagChip")
+            chip.clicked.connect(lambda _=False, n=name: self.remove_tag(n))
+            self.tag_chips.addWidget(chip)

@@ -1,0 +1,139 @@
+"""The grid's model: holds the ids a Filter matches and reads row details lazily, a page at a
+time, so a 100k-photo library opens as fast as a 100-photo one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+from app.core.catalog import queries
+from app.core.catalog.models import Photo
+from app.core.catalog.queries import Filter
+
+PAGE = 256
+PhotoRole = Qt.ItemDataRole.UserRole + 1
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class RowInfo:
+    id: int
+    filename: str
+    path: str
+    status: str
+    error: str | None
+    thumb_key: str | None
+    face_count: int | None
+    width: int | None
+    height: int | None
+    taken_at: str | None
+    rating: int | None
+    duplicate: bool = False
+
+
+_FIELDS = (
+    Photo.id,
+    Photo.filename,
+    Photo.path,
+    Photo.status,
+    Photo.error,
+    Photo.thumb_key,
+    Photo.face_count,
+    Photo.width,
+    Photo.height,
+    Photo.taken_at,
+    Photo.rating,
+)
+
+
+class PhotoListModel(QAbstractListModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.filter = Filter()
+        self._ids: list[int] = []
+        self._row_of: dict[int, int] = {}
+        self._rows: dict[int, RowInfo] = {}
+        self.duplicate_ids: set[int] = set()
+
+    # -- contents ---------------------------------------------------------------------------------
+    def set_filter(self, f: Filter) -> None:
+        self.filter = f
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._ids = queries.search_ids(self.filter)
+        self._row_of = {pid: row for row, pid in enumerate(self._ids)}
+        self._rows.clear()
+        self.endResetModel()
+
+    def refresh_rows(self) -> None:
+        """Re-read details of the rows (thumbnails and faces arrive while analysis runs), keeping
+        the selection; picks up new photos only when the ids changed."""
+        ids = queries.search_ids(self.filter)
+        if ids != self._ids:
+            self.reload()
+            return
+        self._rows.clear()
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+
+    def ids(self) -> list[int]:
+        return list(self._ids)
+
+    def photo_id(self, row: int) -> int:
+        return self._ids[row]
+
+    def row_of(self, photo_id: int) -> int | None:
+        return self._row_of.get(photo_id)
+
+    def info(self, row: int) -> RowInfo:
+        pid = self._ids[row]
+        info = self._rows.get(pid)
+        if info is None:
+            self._load_page(row)
+            info = self._rows[pid]
+        return info
+
+    def photo_changed(self, photo_id: int) -> None:
+        row = self._row_of.get(photo_id)
+        if row is not None:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx)
+
+    def _load_page(self, row: int) -> None:
+        start = row - row % PAGE
+        page = self._ids[start : start + PAGE]
+        found = {r[0]: r for r in Photo.select(*_FIELDS).where(Photo.id.in_(page)).tuples()}
+        for pid in page:
+            r = found.get(pid)
+            if r is None:  # removed since the ids were read: show as missing until the next reload
+                self._rows[pid] = RowInfo(pid, "(removed)", "", "missing", None, None, None, None, None, None, None)
+            else:
+                self._rows[pid] = RowInfo(*r, duplicate=pid in self.duplicate_ids)
+
+    # -- Qt ---------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == PhotoRole:
+            return self.info(index.row())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.info(index.row()).filename
+        if role == Qt.ItemDataRole.ToolTipRole:
+            info = self.info(index.row())
+            lines = [info.path]
+            if info.width:
+                lines.append(f"{info.width}×{info.height}")
+            if info.taken_at:
+                lines.append(info.taken_at.replace("T", " "))
+            if info.error:
+                lines.append(f"Error: {info.error}")
+            return "\n".join(lines)
+        return None

@@ -1,0 +1,460 @@
+"""The main window: sidebar, filter bar, thumbnail grid, inspector and the progress panel, with
+menus, toolbar and status bar. All catalog writes go through the Library's single writer; long
+work runs in a JobRunner thread and reports back through batched signals."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import tags as tag_ops
+from app.core import trash
+from app.core.catalog import facets, queries
+from app.core.catalog.queries import Filter
+from app.core.ingest.importer import ImportReport
+from app.core.library import Library
+from app.core.stats import library_stats
+from app.gui.bridge import JobRunner
+from app.gui.filter_bar import FilterBar
+from app.gui.grid_delegate import GridDelegate
+from app.gui.grid_model import PhotoListModel
+from app.gui.import_panel import ProgressPanel
+from app.gui.inspector import Inspector
+from app.gui.sidebar import Sidebar
+from app.gui.theme import THEMES, apply_theme
+from app.gui.thumbs import ThumbnailCache
+from app.gui.viewer import Viewer
+
+REFRESH_WHILE_RUNNING_S = 1.5  # the grid fills in while analysis runs, without repainting constantly
+SORTS = (("Date taken", "date", False), ("Newest first", "date", True), ("Name", "name", False),
+         ("Size", "size", True), ("Rating", "rating", True), ("Recently imported", "imported", True))  # fmt: skip
+
+
+class MainWindow(QMainWindow):
+    writer_waiting = Signal(str)  # from the writer thread
+
+    def __init__(self, lib: Library, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.lib = lib
+        self.settings = settings or QSettings("Tessera", "Tessera")
+        self.setWindowTitle(f"Tessera — {lib.root}")
+        self.setAcceptDrops(True)
+        self.runner = JobRunner(self)
+        self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self)
+        self.model = PhotoListModel(self)
+        self.viewers: list[Viewer] = []
+        self._last_refresh = 0.0
+        self.last_report: ImportReport | None = None
+
+        self.filter_bar = FilterBar()
+        self.grid = self._make_grid()
+        self.progress_panel = ProgressPanel()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.progress_panel)
+        self.setCentralWidget(central)
+
+        self.sidebar = Sidebar()
+        self.inspector = Inspector()
+        self.sidebar_dock = self._dock("Library", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+        self._make_actions()
+        self._connect()
+        self.resize(1400, 900)
+        self._restore_settings()
+        self.refresh_all()
+
+    # -- construction -----------------------------------------------------------------------------
+    def _make_grid(self) -> QListView:
+        grid = QListView()
+        grid.setViewMode(QListView.ViewMode.IconMode)
+        grid.setResizeMode(QListView.ResizeMode.Adjust)
+        grid.setMovement(QListView.Movement.Static)
+        grid.setUniformItemSizes(True)  # constant-time layout: 100k rows scroll as smoothly as 100
+        grid.setLayoutMode(QListView.LayoutMode.Batched)
+        grid.setBatchSize(500)
+        grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        grid.setSpacing(4)
+        grid.setModel(self.model)
+        self.delegate = GridDelegate(self.thumbs, grid)
+        grid.setItemDelegate(self.delegate)
+        grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        return grid
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut: Any = None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _make_actions(self) -> None:
+        self.import_action = self._action("&Import Folder…", self.choose_import, "Ctrl+I", "Add a folder of photos")
+        self.analyze_action = self._action("&Analyze Library", self.start_analysis, "Ctrl+Shift+A",
+                                           "Analyze photos that are not analyzed yet")  # fmt: skip
+        self.cancel_action = self._action("&Cancel", self.cancel_job, Qt.Key.Key_Escape, "Stop the running import")
+        self.cancel_action.setEnabled(False)
+        open_lib = self._action("&Open Library…", self.choose_library, "Ctrl+O", "Switch to another library folder")
+        backup = self._action("&Back Up Catalog", self.backup_catalog, None, "Copy the catalog to backups/ now")
+        quit_ = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.view_action = self._action("&Open in Viewer", self.open_viewer, Qt.Key.Key_Return)
+        self.tag_action = self._action("Add &Tag…", self.tag_selection, "Ctrl+T", "Tag the selected photos")
+        self.trash_action = self._action("Move to &Trash…", self.trash_selection, QKeySequence.StandardKey.Delete,
+                                         "Send the selected files to the system trash (can be undone)")  # fmt: skip
+        find = self._action("&Find", lambda: self.filter_bar.text.setFocus(), QKeySequence.StandardKey.Find)
+        clear = self._action("Clear &Filters", self.filter_bar.reset, "Ctrl+Shift+F")
+        bigger = self._action("&Larger Thumbnails", lambda: self.size_slider.setValue(self.size_slider.value() + 40),
+                              "Ctrl+=")  # fmt: skip
+        smaller = self._action("&Smaller Thumbnails", lambda: self.size_slider.setValue(self.size_slider.value() - 40),
+                               "Ctrl+-")  # fmt: skip
+        file_menu = self.menuBar().addMenu("&File")
+        for a in (self.import_action, self.analyze_action, self.cancel_action, None, open_lib, backup, None, quit_):
+            file_menu.addSeparator() if a is None else file_menu.addAction(a)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for a in (find, clear, None, self.tag_action, self.trash_action):
+            edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(bigger)
+        view_menu.addAction(smaller)
+        view_menu.addSeparator()
+        view_menu.addAction(self.sidebar_dock.toggleViewAction())
+        view_menu.addAction(self.inspector_dock.toggleViewAction())
+        theme_menu = view_menu.addMenu("&Theme")
+        for name in THEMES:
+            theme_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n)))
+        photo_menu = self.menuBar().addMenu("&Photo")
+        photo_menu.addAction(self.view_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"))
+        help_menu.addAction(self._action("&About Tessera", self.show_about))
+        self.photo_menu = photo_menu
+        for a in (self.view_action, self.tag_action, self.trash_action):
+            self.grid.addAction(a)
+        # Return and Delete act on the grid only: in a text field they keep their usual meaning
+        self.view_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.trash_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.import_action)
+        toolbar.addAction(self.analyze_action)
+        toolbar.addAction(self.cancel_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Sort: "))
+        self.sort_combo = QComboBox()
+        self.sort_combo.addItems([label for label, _, _ in SORTS])
+        toolbar.addWidget(self.sort_combo)
+        toolbar.addWidget(QLabel("  Size: "))
+        self.size_slider = QSlider(Qt.Orientation.Horizontal, minimum=80, maximum=480, value=160, maximumWidth=160)
+        self.size_slider.setToolTip("Thumbnail size (Ctrl+= / Ctrl+-)")
+        toolbar.addWidget(self.size_slider)
+        self.toolbar = toolbar
+
+    def _connect(self) -> None:
+        self.filter_bar.changed.connect(self.apply_filter)
+        self.sidebar.picked.connect(self.sidebar_picked)
+        self.grid.selectionModel().currentChanged.connect(lambda cur, _prev: self._show_current(cur))
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._update_status())
+        self.grid.doubleClicked.connect(lambda index: self.open_viewer())
+        self.thumbs.ready.connect(self.model.photo_changed)
+        self.size_slider.valueChanged.connect(self.set_thumb_size)
+        self.sort_combo.currentIndexChanged.connect(self._sort_changed)
+        self.inspector.color_clicked.connect(lambda name, share: self.filter_bar.set_color(name, min(share, 20)))
+        self.inspector.tag_clicked.connect(self.filter_bar.add_tag)
+        self.inspector.tag_added.connect(lambda pid, name: self._edit_tags(tag_ops.add_user_tag, [pid], name))
+        self.inspector.tag_removed.connect(lambda pid, name: self._edit_tags(tag_ops.remove_tag, [pid], name))
+        self.runner.progress.connect(self._job_progress)
+        self.runner.finished.connect(self._job_finished)
+        self.runner.failed.connect(self._job_failed)
+        self.progress_panel.cancel_requested.connect(self.cancel_job)
+        self.writer_waiting.connect(lambda msg: self.statusBar().showMessage(msg, 5000))
+        self.lib.on_writer_wait = self.writer_waiting.emit
+
+    # -- settings ---------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("windowState")
+        if state is not None:
+            self.restoreState(state)
+        self.size_slider.setValue(int(self.settings.value("thumbSize", 160)))
+        self.set_thumb_size(self.size_slider.value())
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.settings.setValue("thumbSize", self.size_slider.value())
+        self.settings.setValue("lastLibrary", str(self.lib.root))
+
+    def set_theme(self, name: str) -> None:
+        self.settings.setValue("theme", name)
+        apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
+
+    # -- browsing ---------------------------------------------------------------------------------
+    def refresh_all(self) -> None:
+        self.filter_bar.set_known([name for name, _, _ in queries.tag_counts()], [c for c, _ in facets.camera_counts()])
+        self.sidebar.refresh()
+        current = self.filter_bar.current()
+        self.apply_filter(current if current is not None else Filter())
+
+    def apply_filter(self, f: Filter) -> None:
+        selected = self.selected_ids()
+        self.model.set_filter(f)
+        self.filter_bar.set_match_count(self.model.rowCount())
+        self._reselect(selected)
+        self._update_status()
+
+    def _reselect(self, ids: list[int]) -> None:
+        selection = self.grid.selectionModel()
+        first = True
+        for pid in ids:
+            row = self.model.row_of(pid)
+            if row is None:
+                continue
+            flags = QItemSelectionModel.SelectionFlag.Select
+            if first:
+                selection.setCurrentIndex(self.model.index(row), flags)
+                first = False
+            else:
+                selection.select(self.model.index(row), flags)
+        if first:
+            self.inspector.show_photo(None)
+
+    def sidebar_picked(self, kind: str, value: Any) -> None:
+        bar = self.filter_bar
+        if kind == "all":
+            bar.reset()
+        elif kind == "folder":
+            bar.set_folder(value)
+        elif kind == "tag":
+            bar.add_tag(value)
+        elif kind == "color":
+            bar.set_color(value)
+        elif kind == "camera":
+            bar.set_camera(value)
+        elif kind == "date":
+            bar.set_dates(*value)
+        elif kind == "faces":
+            bar.set_faces(*value)
+
+    def _sort_changed(self, index: int) -> None:
+        _, key, descending = SORTS[index]
+        self.filter_bar.set_sort(key, descending)
+
+    def set_thumb_size(self, size: int) -> None:
+        self.delegate.thumb_size = size
+        self.grid.setGridSize(QSize())  # let the delegate's size hint decide
+        self.model.layoutChanged.emit()
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+        return [self.model.photo_id(r) for r in rows if r < self.model.rowCount()]
+
+    def _show_current(self, index: QModelIndex) -> None:
+        self.inspector.show_photo(self.model.photo_id(index.row()) if index.isValid() else None)
+
+    def _update_status(self) -> None:
+        n, sel = self.model.rowCount(), len(self.grid.selectionModel().selectedIndexes())
+        total = self.lib.photo_count()
+        self.status_label.setText(f"{n:,} shown · {sel:,} selected · {total:,} in library")
+
+    # -- actions on photos ------------------------------------------------------------------------
+    def open_viewer(self) -> Viewer | None:
+        index = self.grid.currentIndex()
+        if not index.isValid():
+            return None
+        viewer = Viewer(self.lib.thumbs_dir, self.model.ids(), index.row())
+        viewer.destroyed.connect(lambda *_: self.viewers.remove(viewer) if viewer in self.viewers else None)
+        self.viewers.append(viewer)
+        viewer.show()
+        return viewer
+
+    def _edit_tags(self, op, photo_ids: list[int], name: str) -> None:  # type: ignore[no-untyped-def]
+        op(self.lib, photo_ids, name)
+        self.inspector.show_photo(self.inspector.photo_id)
+        self.sidebar.refresh()
+
+    def tag_selection(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        name, ok = QInputDialog.getText(self, "Add tag", f"Tag for {len(ids)} photo(s):")
+        if ok and name.strip():
+            self._edit_tags(tag_ops.add_user_tag, ids, name.strip())
+
+    def trash_selection(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        answer = QMessageBox.question(
+            self, "Move to trash",
+            f"Move {len(ids)} file(s) to the system trash?\nYou can restore them from the trash "
+            "(or with `tessera untrash`).",
+        )  # fmt: skip
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        failed = [r for r in trash.trash_photos(self.lib, ids) if r.error]
+        if failed:
+            QMessageBox.warning(self, "Some files stayed", "\n".join(f"{r.path}: {r.error}" for r in failed[:20]))
+        self.refresh_all()
+
+    # -- long work --------------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import folder", str(Path.home()))
+        if folder:
+            self.start_import([Path(folder)])
+
+    def start_import(self, folders: list[Path]) -> bool:
+        if self.runner.is_running():
+            self.statusBar().showMessage("Wait for the running import to finish, or cancel it.", 5000)
+            return False
+
+        def job(progress, cancelled) -> ImportReport:  # type: ignore[no-untyped-def]
+            # Progress objects are reused by the pipeline: hand the GUI a snapshot
+            return self.lib.import_folders(folders, progress=lambda p: progress(dataclasses.replace(p)),
+                                           cancelled=cancelled)  # fmt: skip
+
+        self._start_job(f"Importing {', '.join(str(f) for f in folders)}", job)
+        return True
+
+    def start_analysis(self) -> None:
+        if self.runner.is_running():
+            return
+
+        def job(progress, cancelled):  # type: ignore[no-untyped-def]
+            return self.lib.analyze(progress=lambda p: progress(dataclasses.replace(p)), cancelled=cancelled)
+
+        self._start_job("Analyzing", job)
+
+    def _start_job(self, title: str, job) -> None:  # type: ignore[no-untyped-def]
+        self.progress_panel.start(title)
+        self.import_action.setEnabled(False)
+        self.analyze_action.setEnabled(False)
+        self.cancel_action.setEnabled(True)
+        self.runner.start(job)
+
+    def cancel_job(self) -> None:
+        if self.runner.is_running():
+            self.runner.cancel()
+            self.statusBar().showMessage("Cancelling: finishing the files in progress…")
+
+    def _job_progress(self, p: Any) -> None:
+        self.progress_panel.update_progress(p)
+        now = time.monotonic()
+        if now - self._last_refresh >= REFRESH_WHILE_RUNNING_S:
+            self._last_refresh = now
+            self.model.refresh_rows()
+            self.filter_bar.set_match_count(self.model.rowCount())
+            self._update_status()
+
+    def _job_done(self) -> None:
+        self.import_action.setEnabled(True)
+        self.analyze_action.setEnabled(True)
+        self.cancel_action.setEnabled(False)
+        self.refresh_all()
+
+    def _job_finished(self, result: Any) -> None:
+        if isinstance(result, ImportReport):
+            self.last_report = result
+            self.progress_panel.add_errors(result.failed)
+            summary = result.summary()
+        else:
+            summary = f"{result.done} photos analyzed" + (
+                " (cancelled: run again to resume)" if result.cancelled else ""
+            )
+            self.progress_panel.add_errors([(p, f"{stage}: {why}") for p, stage, why in result.stage_failures])
+        self.progress_panel.finish(summary)
+        self.statusBar().showMessage(summary, 10000)
+        self._job_done()
+
+    def _job_failed(self, message: str) -> None:
+        self.progress_panel.finish(f"Stopped: {message}")
+        QMessageBox.critical(self, "Tessera", message)
+        self._job_done()
+
+    # -- library ----------------------------------------------------------------------------------
+    def choose_library(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open library folder", str(self.lib.root))
+        if folder:
+            self.settings.setValue("lastLibrary", folder)
+            QMessageBox.information(self, "Tessera", "The library opens the next time Tessera starts.")
+
+    def backup_catalog(self) -> None:
+        path = self.lib.backup()
+        self.statusBar().showMessage(f"Catalog backed up to {path}", 8000)
+
+    def show_shortcuts(self) -> None:
+        rows = [
+            (a.text().replace("&", ""), a.shortcut().toString()) for a in self.findChildren(QAction) if a.shortcut()
+        ]
+        viewer = [("Viewer: fit / 100%", "F / 1"), ("Viewer: faces overlay", "O"), ("Viewer: next / previous", "→ / ←"),
+                  ("Viewer: fullscreen", "F11")]  # fmt: skip
+        text = "\n".join(f"{k:28} {v}" for k, v in sorted(set(rows)) + viewer)
+        QMessageBox.information(self, "Keyboard shortcuts", text)
+
+    def show_about(self) -> None:
+        stats = library_stats(self.lib)
+        QMessageBox.about(self, "About Tessera", f"Tessera — photo library\n\nLibrary: {stats['library']}\n"
+                          f"{stats['photos']:,} photos, {stats['total_size_mb']:,} MB")  # fmt: skip
+
+    # -- window events ----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(Path(u.toLocalFile()).is_dir() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        folders = [Path(u.toLocalFile()) for u in event.mimeData().urls() if Path(u.toLocalFile()).is_dir()]
+        if folders:
+            self.start_import(folders)
+            event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner.is_running():
+            answer = QMessageBox.question(self, "Tessera", "An import is running. Stop it and quit?\n"
+                                          "Everything done so far is kept; the next import resumes.")  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.runner.cancel()
+            self.runner.wait(60)
+        self._save_settings()
+        for viewer in list(self.viewers):
+            viewer.close()
+        self.thumbs.close()
+        event.accept()

@@ -1,0 +1,117 @@
+"""The sidebar: Library, Folders, Tags, Colors, Cameras, Dates, People and Duplicates, with counts.
+Clicking an entry tells the main window what to filter by; the sidebar itself filters nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+from app.core.analysis.colors import PALETTE
+from app.core.catalog import facets, queries
+from app.core.catalog.models import OK, Photo
+from app.gui.swatch import chip_icon
+
+KindRole = Qt.ItemDataRole.UserRole + 1
+ValueRole = Qt.ItemDataRole.UserRole + 2
+COLOR_SHARE = 20.0  # a color entry lists photos that are at least this much of the color
+
+
+class Sidebar(QTreeWidget):
+    picked = Signal(str, object)  # (kind, value): all | folder | tag | color | camera | date | faces | duplicates
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setColumnCount(2)
+        self.setIndentation(14)
+        self.setUniformRowHeights(True)
+        self.setMinimumWidth(220)
+        self.itemClicked.connect(self._clicked)
+        self.itemActivated.connect(self._clicked)
+        self.sections: dict[str, QTreeWidgetItem] = {}
+
+    def refresh(self, duplicate_clusters: int | None = None) -> None:
+        expanded = {name for name, item in self.sections.items() if item.isExpanded()} or {
+            "Folders",
+            "Tags",
+            "Colors",
+            "People",
+        }
+        self.clear()
+        self.sections = {}
+        total = Photo.select().where(Photo.status == OK).count()
+        self._entry(self.invisibleRootItem(), "All photos", total, "all", None)
+        folders = self._section("Folders")
+        for node in facets.folder_tree():
+            self._add_folder(folders, node)
+        tags = self._section("Tags")
+        for name, n, source in queries.tag_counts():
+            item = self._entry(tags, name, n, "tag", name)
+            item.setToolTip(0, "applied automatically" if source == "auto" else "your tag")
+            if source == "auto":
+                font = item.font(0)
+                font.setItalic(True)  # auto tags look different from the user's own
+                item.setFont(0, font)
+        colors = self._section("Colors")
+        counts = facets.color_counts(COLOR_SHARE)
+        for name in PALETTE:
+            item = self._entry(colors, name, counts.get(name, 0), "color", name)
+            item.setIcon(0, chip_icon(name))
+            item.setToolTip(0, f"photos that are at least {COLOR_SHARE:.0f}% {name}")
+        cameras = self._section("Cameras")
+        for name, n in facets.camera_counts():
+            self._entry(cameras, name, n, "camera", name)
+        dates = self._section("Dates")
+        for year, months in facets.date_counts().items():
+            y = self._entry(dates, year, sum(n for _, n in months), "date", (year, year))
+            for ym, n in months:
+                self._entry(y, ym, n, "date", (ym, ym))
+        people = self._section("People")
+        for label, low, high, n in facets.face_bucket_counts():
+            self._entry(people, label, n, "faces", (low, high))
+        dup_label = "Duplicates" if duplicate_clusters is None else f"Duplicates ({duplicate_clusters} clusters)"
+        self._entry(self.invisibleRootItem(), dup_label, None, "duplicates", None)
+        for name, item in self.sections.items():
+            item.setExpanded(name in expanded)
+        self.resizeColumnToContents(1)
+
+    def _section(self, title: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(self.invisibleRootItem(), [title])
+        font = item.font(0)
+        font.setBold(True)
+        item.setFont(0, font)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.sections[title] = item
+        return item
+
+    def _entry(self, parent: QTreeWidgetItem, label: str, count: int | None, kind: str, value: Any) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(parent, [label, "" if count is None else f"{count:,}"])
+        item.setData(0, KindRole, kind)
+        item.setData(0, ValueRole, value)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return item
+
+    def _add_folder(self, parent: QTreeWidgetItem, node: facets.FolderNode) -> None:
+        item = self._entry(parent, node.name, node.total, "folder", node.path)
+        item.setToolTip(0, node.path)
+        for child in sorted(node.children.values(), key=lambda c: c.name.lower()):
+            self._add_folder(item, child)
+
+    def find(self, kind: str, value: Any) -> QTreeWidgetItem | None:
+        for item in self._walk(self.invisibleRootItem()):
+            if item.data(0, KindRole) == kind and item.data(0, ValueRole) == value:
+                return item
+        return None
+
+    def _walk(self, item: QTreeWidgetItem):  # -> Iterator[QTreeWidgetItem]
+        for i in range(item.childCount()):
+            child = item.child(i)
+            yield child
+            yield from self._walk(child)
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        kind = item.data(0, KindRole)
+        if kind:
+            self.picked.emit(kind, item.data(0, ValueRole))
