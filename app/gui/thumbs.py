@@ -15,7 +15,7 @@ from app.core.analysis.thumbnails import thumb_path
 
 SMALL, LARGE = 320, 1024
 MAX_PENDING = 600  # requests beyond this are rows long scrolled past
-CACHE_SIZE = 1500
+CACHE_SIZE = 600  # ~160 MB of 320 px pixmaps: several screens of the largest grid
 
 
 class ThumbnailCache(QObject):

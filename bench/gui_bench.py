@@ -1,0 +1,164 @@
+"""GUI at scale: a synthetic 100k-photo catalog (rows, palette colors, tags, real thumbnail files)
+opened in the main window offscreen. Prints time to first painted grid, filter latency, scroll
+frame times and peak RSS, against the targets in the issue.
+
+    .venv/bin/python bench/gui_bench.py [--photos 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.core.analysis.colors import PALETTE  # noqa: E402
+from app.core.analysis.thumbnails import SIZES, thumb_path  # noqa: E402
+from app.core.catalog.models import Photo, PhotoColor, PhotoTag, Tag, db  # noqa: E402
+from app.core.catalog.queries import Filter  # noqa: E402
+from app.core.library import Library  # noqa: E402
+from bench._common import peak_rss_mb  # noqa: E402
+
+DISTINCT_THUMBS = 500
+CAMERAS = [("Canon", "Canon EOS 5D Mark IV"), ("NIKON CORPORATION", "NIKON D850"), ("SONY", "ILCE-7M3"),
+           ("FUJIFILM", "X-T4"), ("Apple", "iPhone 13")]  # fmt: skip
+TAGS = ["dog", "cat", "beach", "mountain", "family", "food", "car", "flower", "city", "night"]
+
+
+def build_catalog(lib: Library, n: int) -> None:
+    rng = random.Random(7)
+    keys = []
+    for i in range(DISTINCT_THUMBS):
+        key = f"{i:064x}"
+        color = tuple(rng.randrange(256) for _ in range(3))
+        for size in SIZES:
+            target = thumb_path(lib.thumbs_dir, key, size)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (size, size * 2 // 3), color).save(target, quality=85)
+        keys.append(key)
+    now = "2026-01-01T00:00:00"
+    with db.atomic():
+        tag_ids = [Tag.create(name=t).id for t in TAGS]
+    rows, colors, tags = [], [], []
+    for i in range(1, n + 1):
+        make, model = rng.choice(CAMERAS)
+        year, month, day = rng.randint(2005, 2025), rng.randint(1, 12), rng.randint(1, 28)
+        folder = f"/photos/{year}/{month:02d}"
+        rows.append({
+            "id": i, "path": f"{folder}/IMG_{i:06d}.jpg", "folder": folder, "filename": f"IMG_{i:06d}.jpg",
+            "size": rng.randint(2_000_000, 12_000_000), "mtime_ns": i, "status": "ok", "imported_at": now,
+            "updated_at": now, "format": "JPEG", "width": 6000, "height": 4000,
+            "taken_at": f"{year}-{month:02d}-{day:02d}T12:00:00", "make": make, "model": model,
+            "face_count": rng.choice([0, 0, 0, 1, 2, 3, 7]), "thumb_key": keys[i % DISTINCT_THUMBS],
+            "gps_lat": 48.85 if i % 5 == 0 else None, "gps_lon": 2.35 if i % 5 == 0 else None,
+            "rating": rng.choice([None, None, 1, 3, 5]),
+        })  # fmt: skip
+        for name, share in zip(rng.sample(PALETTE, 3), (55.0, 30.0, 15.0), strict=True):
+            colors.append({"photo": i, "name": name, "share": share})
+        if i % 3 == 0:
+            tags.append({"photo": i, "tag": rng.choice(tag_ids), "source": "auto", "confidence": 0.8})
+    with db.atomic():
+        for start in range(0, len(rows), 5000):
+            Photo.insert_many(rows[start : start + 5000]).execute()
+        for start in range(0, len(colors), 10000):
+            PhotoColor.insert_many(colors[start : start + 10000]).execute()
+        for start in range(0, len(tags), 10000):
+            PhotoTag.insert_many(tags[start : start + 10000]).execute()
+    db.execute_sql("ANALYZE")
+
+
+class PaintClock(QObject):
+    """Records when the grid's viewport finishes a paint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.painted_at: float | None = None
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.painted_at is None:
+            self.painted_at = time.perf_counter()
+        return False
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build_only:
+        with Library.open(args.build_only) as lib:
+            build_catalog(lib, args.photos)
+        return
+    app = QApplication.instance() or QApplication(sys.argv)
+    from app.gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        # built in another process, so the peak RSS below is the app's own
+        subprocess.run([sys.executable, __file__, "--photos", str(args.photos), "--build-only", f"{tmp}/lib"], check=True)
+        print(f"built a {args.photos:,}-photo catalog in {time.perf_counter() - t0:.1f} s")
+        lib = Library.open(Path(tmp) / "lib", auto_backup=False)
+        settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
+
+        start = time.perf_counter()
+        window = MainWindow(lib, settings)
+        clock = PaintClock()
+        window.grid.viewport().installEventFilter(clock)
+        window.show()
+        while clock.painted_at is None:
+            app.processEvents()
+        first_paint = clock.painted_at - start
+
+        filters = [
+            Filter(colors=(("blue", 20.0),)), Filter(tags=("dog",)), Filter(camera="Canon", since="2019", until="2019",
+            min_faces=1), Filter(text="IMG_0123"), Filter(has_gps=True, min_rating=3), Filter(),
+            Filter(colors=(("red", 50.0),), tags=("beach",)), Filter(sort="name", descending=True),
+            Filter(since="2010-06", until="2012"), Filter(formats=("JPEG",), max_faces=0),
+        ] * 2  # fmt: skip
+        filter_ms = []
+        for f in filters:
+            t = time.perf_counter()
+            window.apply_filter(f.with_(statuses=("ok", "error")))
+            window.grid.viewport().repaint()
+            filter_ms.append((time.perf_counter() - t) * 1000)
+
+        window.apply_filter(Filter(statuses=("ok", "error")))
+        bar = window.grid.verticalScrollBar()
+        frame_ms = []
+        for i in range(300):
+            t = time.perf_counter()
+            bar.setValue(bar.value() + bar.pageStep() // 3 if i % 50 else bar.maximum() * (i // 50) // 6)
+            window.grid.viewport().repaint()
+            app.processEvents()
+            frame_ms.append((time.perf_counter() - t) * 1000)
+        own, _ = peak_rss_mb()
+        window.close()
+        lib.close()
+
+    print(f"first painted grid:   {first_paint:.2f} s   (target <= 1.5 s)")
+    print(f"filter latency:       median {statistics.median(filter_ms):.0f} ms, p95 {percentile(filter_ms, 0.95):.0f} ms"
+          "   (target p95 <= 100 ms)")  # fmt: skip
+    print(f"scroll frame time:    mean {statistics.mean(frame_ms):.1f} ms, p95 {percentile(frame_ms, 0.95):.1f} ms"
+          "   (target p95 <= 16 ms)")  # fmt: skip
+    print(f"peak RSS:             {own:.0f} MB   (target <= 500 MB)")
+
+
+if __name__ == "__main__":
+    main()
