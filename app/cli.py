@@ -390,6 +390,66 @@ def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _find_cluster(clusters: Sequence[Any], cluster_id: int) -> Any:
+    for c in clusters:
+        if c.id == cluster_id:
+            return c
+    raise UsageFailure(f"no duplicate cluster {cluster_id} with these settings (run 'tessera dupes' to list them)")
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageFailure("not asking on a non-interactive input: add --yes to confirm")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_dupes(args: argparse.Namespace) -> int:
+    from app.core import trash
+    from app.core.catalog import duplicates
+
+    with _open_library(args) as lib:
+        hashes, facts, sha = duplicates.load()
+        from app.core.dupes import find_clusters
+
+        clusters = find_clusters(
+            hashes, facts, sha, tier=args.tier, threshold=args.threshold, rotations=args.rotations,
+            not_duplicates=duplicates.not_duplicate_pairs(),
+        )  # fmt: skip
+        if args.not_duplicates is not None:
+            c = _find_cluster(clusters, args.not_duplicates)
+            n = duplicates.mark_not_duplicates(lib, [m.id for m in c.members])
+            print(f"remembered {n} pair(s) as different photos; cluster {c.id} will not be proposed again")
+            return EXIT_OK
+        if args.trash_others is not None:
+            c = _find_cluster(clusters, args.trash_others)
+            others = [m for m in c.members if m.id != c.keeper]
+            print(f"keep:  {facts[c.keeper].path}  ({c.keeper_reason})")
+            for m in others:
+                print(f"trash: {facts[m.id].path}  ({facts[m.id].size:,} bytes, similarity {m.similarity:.3f})")
+            print(f"{len(others)} file(s), {c.reclaimable_bytes / 1e6:.1f} MB to the system trash (restorable)")
+            if not _confirm("Move them to the trash?", args.yes):
+                print("nothing moved")
+                return EXIT_OK
+            results = trash.trash_photos(lib, [m.id for m in others])
+            _report_failures([(r.path, r.error) for r in results if r.error])
+            print(f"moved {sum(1 for r in results if not r.error)} file(s) to the trash ('tessera trashed' lists them)")
+            return EXIT_FAILED if any(r.error for r in results) else EXIT_OK
+    if args.json:
+        _print_json([duplicates.cluster_json(c, facts) for c in clusters])
+        return EXIT_OK
+    for c in clusters:
+        print(f"cluster {c.id}  [{c.tier}]  {len(c.members)} photos, {c.reclaimable_bytes / 1e6:.1f} MB reclaimable")
+        for m in c.members:
+            mark = "keep " if m.id == c.keeper else "     "
+            print(f"  {mark} d={m.distance:<2} sim={m.similarity:.3f}  {facts[m.id].path}")
+        print(f"        keeper: {c.keeper_reason}")
+    total = sum(c.reclaimable_bytes for c in clusters)
+    print(f"{len(clusters)} cluster(s), {total / 1e6:.1f} MB reclaimable", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tessera",
@@ -439,6 +499,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
 
+    from app.core.dupes import DEFAULT_THRESHOLD, MAX_THRESHOLD
+
+    p = add("dupes", cmd_dupes, "duplicate clusters: exact copies and similar-looking photos")
+    p.add_argument("--tier", choices=["exact", "similar"], default="similar", help="exact copies only, or similar too")
+    p.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD, choices=range(MAX_THRESHOLD + 1),
+                   metavar="N", help=f"max pHash distance in bits, 0-{MAX_THRESHOLD} (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--rotations", action=argparse.BooleanOptionalAction, default=True,
+                   help="match rotated and mirrored copies (default on)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--trash-others", type=int, metavar="CLUSTER_ID", help="keep the proposed keeper, trash the rest")
+    p.add_argument("--not-duplicates", type=int, metavar="CLUSTER_ID", help="remember a cluster as different photos")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     p = add("trashed", cmd_trashed, "photos Tessera moved to the system trash")
     p.add_argument("--json", action="store_true")
     p = add("untrash", cmd_untrash, "put a trashed photo back where it was")
@@ -464,6 +537,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TesseraError as exc:
         print(f"tessera: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `tessera list | head`
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("\ntessera: interrupted; work done so far is saved, run the command again to resume", file=sys.stderr)
         return 130

@@ -15,7 +15,7 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-VERSION = 1
+VERSION = 2  # 2: detail and lightness, the duplicate finder's guards against flat and inverted images
 _CHUNK = 1 << 20
 
 # The 8 orientations as PIL transposes; index 0 is the image as shown.
@@ -36,6 +36,8 @@ class ImageHashes:
     phash: int  # unsigned 64-bit
     dhash: int  # unsigned 64-bit
     orientation_phashes: tuple[int, ...]  # 8 values, [0] == phash
+    detail: float  # std-dev of the 32x32 gray: near 0 for flat pictures, whose pHash is noise
+    lightness: float  # mean of the 32x32 gray (0-255): tells a dark design from its light twin
 
     @property
     def phash_hex(self) -> str:
@@ -76,7 +78,14 @@ def compute_hashes(image: Image.Image) -> ImageHashes:
             variant = variant.transpose(op)
         phashes.append(_bits_to_int(imagehash.phash(variant)))
     dhash = _bits_to_int(imagehash.dhash(image))
-    return ImageHashes(phash=phashes[0], dhash=dhash, orientation_phashes=tuple(phashes))
+    pixels = np.asarray(gray, dtype=np.float32)
+    return ImageHashes(
+        phash=phashes[0],
+        dhash=dhash,
+        orientation_phashes=tuple(phashes),
+        detail=round(float(pixels.std()), 3),
+        lightness=round(float(pixels.mean()), 3),
+    )
 
 
 def sha256_file(path: Path) -> str:

@@ -29,8 +29,17 @@ def _migration_1(database: SqliteDatabase) -> None:
     database.create_tables(ALL_MODELS)
 
 
+def _migration_2(database: SqliteDatabase) -> None:
+    """Duplicate-finder guards computed with the hashes (a new catalog already has them: migration
+    1 creates tables from the current models)."""
+    have = {c.name for c in database.get_columns("photo")}
+    for column in ("detail", "lightness"):
+        if column not in have:
+            database.execute_sql(f"ALTER TABLE photo ADD COLUMN {column} REAL")
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -101,6 +101,8 @@ class Photo(BaseModel):
     phash = IntegerField(null=True, index=True)
     dhash = IntegerField(null=True)
     orientation_phashes = BlobField(null=True)  # 8 x big-endian uint64
+    detail = FloatField(null=True)  # see hashing.ImageHashes
+    lightness = FloatField(null=True)
     thumb_key = TextField(null=True)
 
     class Meta:

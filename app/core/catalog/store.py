@@ -151,7 +151,11 @@ def _store_stage(photo_id: int, stage: str, result: Any, outcome: Outcome, thres
     elif stage == "hashes":
         orient = np.array(result.orientation_phashes, dtype=">u8").tobytes()
         Photo.update(
-            phash=to_signed(result.phash), dhash=to_signed(result.dhash), orientation_phashes=orient
+            phash=to_signed(result.phash),
+            dhash=to_signed(result.dhash),
+            orientation_phashes=orient,
+            detail=result.detail,
+            lightness=result.lightness,
         ).where(Photo.id == photo_id).execute()
     elif stage == "faces":
         Face.delete().where(Face.photo == photo_id).execute()
