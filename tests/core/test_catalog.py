@@ -58,7 +58,7 @@ def test_migration_backs_up_before_upgrading(tmp_path: Path, monkeypatch: pytest
         cols = [r[1] for r in lib.db.execute_sql("PRAGMA table_info(photo)").fetchall()]
         assert "pick_flag" in cols
     made = backups.list_backups(lib_dir / "backups")
-    assert [b for b in made if "before-migration-1" in b.name]
+    assert [b for b in made if f"before-migration-{SCHEMA_VERSION}" in b.name]
     con = sqlite3.connect(made[0])
     assert con.execute("SELECT COUNT(*) FROM photo").fetchone()[0] == 1
     assert "pick_flag" not in [r[1] for r in con.execute("PRAGMA table_info(photo)")]

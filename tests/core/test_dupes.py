@@ -151,9 +151,12 @@ def test_cli_lists_and_trashes_others_then_remembers_decisions(
     for m in others:
         assert not Path(m["path"]).exists()
         assert Photo.get_by_id(m["id"]).status == "trashed"
-    trashed = {r.path for r in TrashRecord.select()}
-    assert {m["path"] for m in others} <= trashed
-    assert any((photos.parent / "xdg" / "Trash" / "files").iterdir())  # in the system trash, not deleted
+    records = {r.path: r.id for r in TrashRecord.select()}
+    assert {m["path"] for m in others} <= set(records)
+    # in the system trash, not deleted: it comes back
+    back = others[0]["path"]
+    assert main(["--library", str(lib.root), "untrash", str(records[back])]) == 0
+    assert Path(back).exists()
     # "not duplicates" survives: the cluster is never proposed again
     second = next(c for c in clusters if c["id"] != target["id"] and c["tier"] == "similar")
     assert main([*argv, "--not-duplicates", str(second["id"])]) == 0

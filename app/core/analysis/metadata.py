@@ -13,6 +13,7 @@ import piexif
 from PIL import Image, IptcImagePlugin
 
 from app.core import xmp
+from app.core.analysis.exif_sanity import exif_problem
 
 VERSION = 1
 GROUPS = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
@@ -180,7 +181,10 @@ def _read_exif(data: bytes, image: Image.Image | None, md: Metadata) -> list[dic
     whose count misses the terminator), so fields it leaves empty are taken from Pillow."""
     sources = []
     blob = _exif_blob(data, image)
-    if blob is not None:
+    problem = exif_problem(blob) if blob is not None else None
+    if problem is not None:
+        md.warnings.append(f"EXIF structure is damaged ({problem}); used Pillow")
+    elif blob is not None:
         try:
             sources.append(_groups_from_piexif(piexif.load(blob), md))
         except Exception as exc:  # piexif raises all sorts on hostile EXIF

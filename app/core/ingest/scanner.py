@@ -24,6 +24,22 @@ class ScanSummary:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
+NOT_UTF8 = "file name is not valid UTF-8 (an old camera's or Windows encoding): rename the file to import it"
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # os.fsdecode left surrogates for undecodable bytes
+        return False
+
+
+def printable(path: str) -> str:
+    """The path with undecodable bytes shown as \\xNN, safe to print and to store."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
@@ -92,6 +108,9 @@ def scan(
                 if stat.S_ISDIR(est.st_mode):
                     subdirs.append(entry.path)
                 elif stat.S_ISREG(est.st_mode) and not _ignored(entry.name):
+                    if not _utf8(entry.path):
+                        summary.unreadable.append((printable(entry.path), NOT_UTF8))
+                        continue
                     if os.path.splitext(entry.name)[1].lower() in UNSUPPORTED_MEDIA_EXTENSIONS:
                         summary.skipped_media += 1
                         continue

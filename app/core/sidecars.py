@@ -1,0 +1,311 @@
+"""XMP sidecars: finding, reading and writing the `.xmp` files that Lightroom, darktable and digiKam
+keep beside photos. Reading never raises (a broken or hostile sidecar becomes `SidecarData.error`).
+Writing merges into the existing sidecar's XML tree, so fields and namespaces we do not know
+survive, and replaces the file atomically. The photo itself is never opened for writing.
+
+Hierarchical tags use "|" as separator ("Places|France|Paris"), like lr:hierarchicalSubject."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
+
+from app.core import xmp
+
+MAX_SIDECAR = 16 << 20  # darktable histories can be long; anything beyond this is not a sidecar
+NS = {**xmp.NS, "darktable": "http://darktable.sf.net/"}
+_RDF = "{" + NS["rdf"] + "}"
+_DESC = _RDF + "Description"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_DT_INTERNAL = "darktable|"  # darktable's bookkeeping tags (darktable|format|cr2), not the user's
+# darktable:colorlabels stores indexes, Lightroom/digiKam store the color name in xmp:Label
+_DT_LABELS = ("Red", "Yellow", "Green", "Blue", "Purple")
+_PACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+_PACKET_END = '\n<?xpacket end="w"?>\n'
+_NS_LOCK = threading.Lock()  # ElementTree's prefix registry is module-global
+_RESERVED_PREFIX = re.compile(r"ns\d+$")
+
+
+class SidecarError(Exception):
+    """A sidecar we refuse to read or merge into (malformed, hostile, too large, unreadable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class SidecarData:
+    keywords: list[str] = field(default_factory=list)  # flat leaf names
+    hierarchical: list[str] = field(default_factory=list)  # "Places|France|Paris"
+    rating: int | None = None  # -1 rejected, 0..5
+    label: str | None = None  # color label name ("Red", "Green", ...)
+    title: str | None = None
+    description: str | None = None
+    error: str | None = None  # why the sidecar could not be read; the other fields are then empty
+
+
+# -- finding -------------------------------------------------------------------------------------
+def sidecar_candidates(photo_path: Path) -> tuple[str, str]:
+    """The two conventional names: darktable's `IMG_1.CR2.xmp`, Lightroom's `IMG_1.xmp`."""
+    return photo_path.name + ".xmp", photo_path.stem + ".xmp"
+
+
+def find_sidecar(photo_path: Path) -> Path | None:
+    """The sidecar beside `photo_path` (the `.xmp` extension in any case), darktable style first:
+    `IMG_1.CR2.xmp` names one photo, while `IMG_1.xmp` may be shared by IMG_1.CR2 and IMG_1.JPG."""
+    photo_path = Path(photo_path)
+    folder = photo_path.parent
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    by_base: dict[str, str] = {}
+    for name in names:
+        if name[-4:].lower() == ".xmp":
+            by_base.setdefault(name[:-4], name)
+    for candidate in sidecar_candidates(photo_path):
+        name = by_base.get(candidate[:-4])
+        if name is not None and name != photo_path.name and (folder / name).is_file():
+            return folder / name
+    return None
+
+
+# -- reading -------------------------------------------------------------------------------------
+def _load_tree(path: Path) -> Element:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SIDECAR + 1)
+    except OSError as exc:
+        raise SidecarError(f"cannot read sidecar: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SIDECAR:
+        raise SidecarError(f"sidecar larger than {MAX_SIDECAR >> 20} MB")
+    try:
+        root = SafeET.fromstring(data.strip(b"\x00 \r\n\t"))
+    except Exception as exc:  # defusedxml's refusals (entities, DTDs) and syntax errors alike
+        raise SidecarError(f"unreadable XMP sidecar: {type(exc).__name__}: {exc}") from exc
+    if root.tag not in (_q("x", "xmpmeta"), _RDF + "RDF"):
+        raise SidecarError(f"not an XMP sidecar: root element is {root.tag}")
+    return root
+
+
+def _q(prefix: str, name: str) -> str:
+    return "{" + NS[prefix] + "}" + name
+
+
+def _darktable_label(root: Element) -> str | None:
+    key = _q("darktable", "colorlabels")
+    for desc in root.iter(_DESC):
+        for prop in desc.findall(key):
+            for li in prop.iter(_RDF + "li"):
+                text = (li.text or "").strip()
+                if text.isdigit() and int(text) < len(_DT_LABELS):
+                    return _DT_LABELS[int(text)]
+    return None
+
+
+def _without_internal(facts: xmp.XmpFacts) -> tuple[list[str], list[str]]:
+    """Keywords and hierarchical tags minus darktable's bookkeeping ones."""
+    internal = [h for h in facts.hierarchical if h.startswith(_DT_INTERNAL)]
+    hierarchical = [h for h in facts.hierarchical if not h.startswith(_DT_INTERNAL)]
+    if not internal:
+        return facts.keywords, hierarchical
+    # darktable also flattens its own paths into dc:subject: drop words that only come from them
+    user_parts = {p for h in hierarchical for p in h.split("|")}
+    internal_parts = {p for h in internal for p in h.split("|")} - user_parts
+    return [k for k in facts.keywords if k not in internal_parts], hierarchical
+
+
+def parse_sidecar(root: Element) -> SidecarData:
+    facts = xmp.parse_root(root)
+    keywords, hierarchical = _without_internal(facts)
+    rating = facts.rating if facts.rating is not None and -1 <= facts.rating <= 5 else None
+    return SidecarData(
+        keywords=keywords,
+        hierarchical=hierarchical,
+        rating=rating,
+        label=facts.label or _darktable_label(root),
+        title=facts.title,
+        description=facts.description,
+    )
+
+
+def read_sidecar(path: Path) -> SidecarData:
+    """What a sidecar says about its photo. Never raises: failures come back in `.error`."""
+    try:
+        return parse_sidecar(_load_tree(Path(path)))
+    except SidecarError as exc:
+        return SidecarData(error=exc.reason)
+    except Exception as exc:  # a tree shape nobody expected is still just a bad sidecar
+        return SidecarData(error=f"unreadable XMP sidecar: {type(exc).__name__}: {exc}")
+
+
+# -- writing -------------------------------------------------------------------------------------
+def _empty_tree() -> Element:
+    root = Element(_q("x", "xmpmeta"))
+    rdf = ET.SubElement(root, _RDF + "RDF")
+    ET.SubElement(rdf, _DESC, {_RDF + "about": ""})
+    return root
+
+
+def _descriptions(root: Element) -> list[Element]:
+    descs = list(root.iter(_DESC))
+    if not descs:
+        rdf = root if root.tag == _RDF + "RDF" else root.find(_RDF + "RDF")
+        if rdf is None:
+            rdf = ET.SubElement(root, _RDF + "RDF")
+        descs = [ET.SubElement(rdf, _DESC, {_RDF + "about": ""})]
+    return descs
+
+
+def _holder(descs: list[Element], key: str) -> Element:
+    """The rdf:Description that already holds `key` (as element or attribute), else the first."""
+    for desc in descs:
+        if key in desc.attrib or desc.find(key) is not None:
+            return desc
+    return descs[0]
+
+
+def _remove(descs: list[Element], key: str) -> None:
+    for desc in descs:
+        desc.attrib.pop(key, None)
+        for prop in desc.findall(key):
+            desc.remove(prop)
+
+
+def _set_array(descs: list[Element], key: str, kind: str, values: list[str]) -> None:
+    """Replace property `key` by an rdf:Bag/Seq of `values` (removed when empty), in place."""
+    desc = _holder(descs, key)
+    index = next((i for i, child in enumerate(desc) if child.tag == key), len(desc))
+    _remove(descs, key)
+    if not values:
+        return
+    prop = Element(key)
+    array = ET.SubElement(prop, _RDF + kind)
+    for value in values:
+        ET.SubElement(array, _RDF + "li").text = value
+    desc.insert(min(index, len(desc)), prop)
+
+
+def _set_simple(descs: list[Element], key: str, value: str | None) -> None:
+    """Set a simple property, keeping the file's form (attribute or element)."""
+    desc = _holder(descs, key)
+    as_attribute = key in desc.attrib
+    elements = desc.findall(key)
+    if value is None:
+        _remove(descs, key)
+    elif as_attribute:
+        _remove([d for d in descs if d is not desc], key)
+        for prop in elements:
+            desc.remove(prop)
+        desc.set(key, value)
+    elif elements:
+        _remove([d for d in descs if d is not desc], key)
+        for prop in elements[1:]:
+            desc.remove(prop)
+        elements[0].clear()  # also drops a stray rdf:parseType or qualifiers
+        elements[0].text = value
+    else:
+        ET.SubElement(desc, key).text = value
+
+
+def _existing(descs: list[Element], key: str) -> list[str]:
+    out: list[str] = []
+    for desc in descs:
+        for prop in desc.findall(key):
+            out.extend((li.text or "").strip() for li in prop.iter(_RDF + "li"))
+    return [v for v in out if v]
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    cleaned = ("|".join(p.strip() for p in t.split("|") if p.strip()) for t in tags)
+    return list(dict.fromkeys(t for t in cleaned if t))
+
+
+def merge_into(root: Element, tags: list[str], rating: int | None, label: str | None) -> None:
+    """Write tags, rating and label into a parsed sidecar tree, leaving everything else alone."""
+    if rating is not None and not -1 <= rating <= 5:
+        raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
+    tags = _clean_tags(tags)
+    descs = _descriptions(root)
+    hier_key, dk_key = _q("lr", "hierarchicalSubject"), _q("digiKam", "TagsList")
+    # darktable regenerates its bookkeeping tags, but it expects them to be there; keep them
+    internal = [h for h in _existing(descs, hier_key) if h.startswith(_DT_INTERNAL)]
+    leaves = [t.split("|")[-1] for t in tags]
+    internal_words = [p for h in internal for p in h.split("|")]
+    _set_array(descs, _q("dc", "subject"), "Bag", list(dict.fromkeys(leaves + internal_words)))
+    hierarchical = any("|" in t for t in tags)
+    _set_array(descs, hier_key, "Bag", (tags if hierarchical else []) + internal)
+    if any(d.find(dk_key) is not None or dk_key in d.attrib for d in descs):
+        # digiKam prefers its own list over dc:subject, so a stale one would resurrect old tags
+        _set_array(descs, dk_key, "Seq", [t.replace("|", "/") for t in tags])
+    _set_simple(descs, _q("xmp", "Rating"), None if rating is None else str(rating))
+    _set_simple(descs, _q("xmp", "Label"), label)
+    dt_key = _q("darktable", "colorlabels")
+    if any(d.find(dt_key) is not None for d in descs):
+        index = _DT_LABELS.index(label) if label in _DT_LABELS else None
+        _set_array(descs, dt_key, "Seq", [] if index is None else [str(index)])
+
+
+def _prefixes(path: Path) -> dict[str, str]:
+    """The file's own prefix -> URI declarations, so a merge writes `darktable:` not `ns3:`."""
+    found: dict[str, str] = {}
+    try:
+        for _event, (prefix, uri) in SafeET.iterparse(str(path), events=("start-ns",)):
+            if prefix and not _RESERVED_PREFIX.match(prefix):
+                found.setdefault(prefix, uri)
+    except Exception:  # the tree already parsed; prefixes are cosmetic
+        pass
+    return found
+
+
+def _serialize(root: Element, prefixes: dict[str, str]) -> bytes:
+    with _NS_LOCK:
+        for prefix, uri in {**NS, **prefixes}.items():
+            ET.register_namespace(prefix, uri)
+        ET.indent(root, space=" ")
+        body = ET.tostring(root, encoding="unicode")
+    return (_PACKET_BEGIN + body + _PACKET_END).encode("utf-8")
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_sidecar(photo_path: Path, tags: list[str], rating: int | None, label: str | None) -> Path:
+    """Write tags, rating and color label to the photo's sidecar and return its path.
+
+    Merges into the existing sidecar (found by `find_sidecar`) or creates `<photo name>.xmp`.
+    Raises SidecarError, without touching anything, when the existing sidecar is unreadable:
+    overwriting it would lose whatever it held."""
+    photo_path = Path(photo_path)
+    target = find_sidecar(photo_path)
+    if target is None:
+        target, root, prefixes = photo_path.with_name(sidecar_candidates(photo_path)[0]), _empty_tree(), {}
+    else:
+        root, prefixes = _load_tree(target), _prefixes(target)
+    merge_into(root, tags, rating, label)
+    _atomic_write(target, _serialize(root, prefixes))
+    return target
