@@ -37,13 +37,17 @@ def synthetic(n: int, max_flips: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([base, near])
 
 
-def cluster(hashes: np.ndarray, threshold: int) -> tuple[float, int, int]:
+def cluster(hashes: np.ndarray, threshold: int, rotations: bool = False) -> tuple[float, int, int]:
+    """Seconds for candidate search, verification, guards and connected components."""
     n = len(hashes)
-    hs = dupes.HashSet(np.arange(n, dtype=np.int64), np.repeat(hashes[:, None], 8, axis=1))
+    orient = np.repeat(hashes[:, None], 8, axis=1)
+    if rotations:  # stand-ins for the other 7 orientation hashes: independent random values
+        orient[:, 1:] = np.random.default_rng(n).integers(0, 2**63, size=(n, 7), dtype=np.int64).astype(np.uint64)
+    hs = dupes.HashSet(np.arange(n, dtype=np.int64), orient)
     start = time.perf_counter()
-    pairs, _ = dupes.similar_pairs(hs, threshold, rotations=False)
-    labels = dupes.components(n, pairs) if len(pairs) else np.arange(n)
-    clusters = len(np.unique(labels[np.unique(pairs)])) if len(pairs) else 0
+    pairs, _ = dupes.similar_pairs(hs, threshold, rotations=rotations)
+    labels = dupes.components(n, pairs)
+    clusters = len(np.unique(labels[np.unique(pairs)]))
     return time.perf_counter() - start, len(pairs), clusters
 
 
@@ -75,10 +79,14 @@ def main() -> None:
             seconds, pairs, clusters = cluster(hashes, t)
             loop = per_pair * n * (n - 1) / 2
             target = 1.0 if n <= 100_000 else 30.0
+            blocks = " ".join(f"{w}b/r{r}" for _, w, r in dupes.block_layout(n, t))
             print(
-                f"n={n:>9,}  threshold {t:>2}: {seconds:7.2f} s  ({pairs:,} pairs, {clusters:,} clusters)  "
+                f"n={n:>9,}  threshold {t:>2} [{blocks}]: {seconds:7.2f} s  ({pairs:,} pairs, {clusters:,} clusters)  "
                 f"imagehash loop ~{loop:,.0f} s -> {loop / seconds:,.0f}x faster  [target <= {target:.0f} s]"
             )
+    n = min(sizes)
+    seconds, pairs, _ = cluster(synthetic(n, 10, rng), 10, rotations=True)
+    print(f"n={n:>9,}  threshold 10 with 8 orientations: {seconds:7.2f} s  ({pairs:,} pairs)")
     own, _ = peak_rss_mb()
     print(f"peak RSS: {own:.0f} MB  [target <= 1024 MB at 1M]")
 

@@ -1,43 +1,58 @@
-"""Duplicate clusters in Hamming space, without O(n^2) loops.
+"""Duplicate clusters in Hamming space, without O(n^2) loops. Pure: no Qt, no catalog.
 
 Tiers: *exact* (same SHA-256) and *similar* (pHash distance <= threshold; with rotations on, the
 minimum over the 8 orientation hashes of one photo against the upright hash of the other).
 
-Candidate pairs come from multi-index hashing: the 64-bit hash is cut into four 16-bit blocks; two
-hashes within distance t agree within floor(t/4) bits on at least one block (pigeonhole), so for
-each block we look up every hash's block value, and its neighbours within that radius, in a
-counting table of the 65536 possible values and check the real distance of those candidates only.
-Everything is vectorized numpy over arrays of hashes.
+Candidate pairs come from multi-index hashing: a few disjoint bit blocks of the 64-bit hash, each with
+a search radius, such that any pair within the threshold agrees within the radius on at least one
+block (pigeonhole). Every hash looks up the table entries whose block value is within the radius of
+its own, in a counting table over all block values, and only those candidates get their real
+distance checked. Block widths and radii come from a cost model of n and the threshold. Everything is
+vectorized numpy over arrays of hashes.
+
+Guards against false matches, measured on ../shared/corpus/dupes: a degenerate pHash (a flat or
+smooth picture, where most DCT coefficients tie at the median), too little detail, and a large gap
+in mean lightness (a dark design and its light twin) keep a pair out of the similar tier.
 
 Clusters are connected components of the accepted pairs with a chaining guard: every member must be
 within the threshold of the cluster's keeper, otherwise the far members are split off and
-re-clustered on their own.
+re-clustered on their own. Pairs the user marked "not duplicates" are never an edge.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import numpy as np
+from PIL import Image
 
-# Chosen on ../shared/corpus/dupes (bench/dupes_eval.py; pairwise over 150 files, 8 orientations and
-# the guards below, the "hard" crop16x9/heavy variants excluded):
-#   threshold  6: precision 0.99, recall 0.78      threshold 10: precision 0.99, recall 0.91
-#   threshold 12: precision 0.99, recall 0.95      threshold 16: precision 0.88, recall 0.97
-# Plain pHash at 10 on the same pairs: precision 0.86, recall 0.59 (no rotations, 16 false pairs).
-# 10 rather than 12: burst shots of one scene often sit at 11-14 bits and photographers keep them.
+# Chosen on ../shared/corpus/dupes (bench/dupes_eval.py: pairwise over 148 files, 8 orientations and
+# the guards below, the "hard" crop16x9/heavy variants excluded; clusters as a user sees them):
+#   threshold  6: precision 1.00, recall 0.78      threshold 10: precision 1.00, recall 0.92
+#   threshold 12: precision 1.00, recall 0.96      threshold 14: precision 1.00, recall 0.98
+# Plain pHash at 10 on the same pairs: precision 0.86, recall 0.59 (16 false pairs); 8 orientations
+# without guards: 0.91 / 0.91. 10 rather than 12: 12 only adds crop5/watermark copies here, while two
+# unrelated random hashes fall within 12 bits 23x as often (2.3e-7 vs 1.0e-8 per pair), which at
+# 100k photos is ~1100 chance pairs instead of ~50; and burst shots of one scene sit at 11-14 bits.
 DEFAULT_THRESHOLD = 10
 MAX_THRESHOLD = 16
-# Guards measured on the same set: flat pictures (sky, walls, solid wallpapers) have a 32x32 gray
-# std-dev under ~6 and a pHash that is mostly noise; dark and light versions of one design differ
+# Guards. A real photo's pHash has 32 of 64 bits set (median split of 64 DCT coefficients); flat and
+# smooth pictures (white, black, gradients, sky) tie at the median and get 0-2: their bits are noise.
+# Flat pictures also have a 32x32 gray std-dev under ~6; dark and light versions of one design differ
 # by more than 40 levels of mean gray while a brightness edit of the same photo moves it < 30.
+MIN_HASH_BITS, MAX_HASH_BITS = 16, 48
 MIN_DETAIL = 6.0
 MAX_LIGHTNESS_GAP = 40.0
 EXACT, SIMILAR = "exact", "similar"
 LOSSLESS = {"PNG", "TIFF", "BMP", "DNG", "CR2", "CR3", "NEF", "ARW", "ORF", "RAF", "RW2", "PEF", "SRW"}
-_BLOCKS = 4
+_MAX_BLOCK_BITS = 22  # counting table of 4M entries (16 MB) per block at most
+_CANDIDATE_COST = 3.0  # a candidate (gather, xor, popcount) costs about three probes (one lookup)
+_BUDGET = 1 << 21  # probes per vectorized chunk: bounds memory at any n
+_LEVELS = 8  # bucket members taken level by level; the rest of bigger buckets by np.repeat
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -45,6 +60,14 @@ def popcount64(x: np.ndarray) -> np.ndarray:
     if hasattr(np, "bitwise_count"):
         return np.bitwise_count(x).astype(np.uint8)
     return _POPCOUNT8[x.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.uint8)
+
+
+def dupe_signature(image: Image.Image) -> dict[str, float]:
+    """The per-photo guard data, from the oriented working image: `detail` (std-dev of the 32x32
+    gray that pHash itself uses; near 0 for flat pictures) and `lightness` (its mean, 0-255). Same
+    numbers as `hashing.compute_hashes(...).detail/.lightness`; store either."""
+    gray = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float32)
+    return {"detail": round(float(gray.std()), 3), "lightness": round(float(gray.mean()), 3)}
 
 
 @dataclass
@@ -61,74 +84,191 @@ class HashSet:
     def phash(self) -> np.ndarray:
         return self.orient[:, 0]
 
+    @classmethod
+    def from_signatures(
+        cls, ids: Sequence[int], orient: np.ndarray, signatures: Sequence[Mapping[str, float] | None]
+    ) -> HashSet:
+        """From `dupe_signature` dicts (None where a photo has none yet: its guards are skipped)."""
 
-def _block_masks(radius: int) -> np.ndarray:
+        def column(name: str) -> np.ndarray:
+            return np.array([np.nan if s is None else s.get(name, np.nan) for s in signatures], dtype=np.float64)
+
+        return cls(np.asarray(ids, dtype=np.int64), np.asarray(orient, dtype=np.uint64).reshape(-1, 8),
+                   column("detail"), column("lightness"))  # fmt: skip
+
+
+# -- candidate search ----------------------------------------------------------------------------------
+def _probes(width: int, radius: int) -> int:
+    return sum(math.comb(width, k) for k in range(radius + 1))
+
+
+def block_layout(n: int, threshold: int) -> list[tuple[int, int, int]]:
+    """Disjoint bit blocks (shift, width, radius) for multi-index search, chosen by a cost model.
+
+    Pigeonhole: if every block differed by more than its radius, the distance would be at least
+    sum(radius + 1) > threshold; so a pair within the threshold agrees within radius on one block.
+    The blocks need not cover all 64 bits. Wide blocks make buckets nearly empty but need many probes
+    (all values within the radius); the model weighs probes against the candidates they return."""
+    best: tuple[float, list[tuple[int, int, int]]] = (math.inf, [])
+    for m in range(1, threshold + 2):
+        for width in range(8, _MAX_BLOCK_BITS + 1):
+            if m * width > 64:
+                break
+            # spread the radius budget sum(r + 1) = threshold + 1 as evenly as possible
+            radii = [(threshold + 1) // m - 1 + (i < (threshold + 1) % m) for i in range(m)]
+            cost = sum(_probes(width, r) * (1 + _CANDIDATE_COST * n / 2**width) for r in radii if r >= 0)
+            if cost < best[0]:
+                best = (cost, [(i * width, width, r) for i, r in enumerate(radii) if r >= 0])
+    return best[1]
+
+
+def _masks(width: int, radius: int) -> np.ndarray:
     masks = [0]
     for r in range(1, radius + 1):
-        masks.extend(sum(1 << b for b in bits) for bits in itertools.combinations(range(16), r))
-    return np.array(masks, dtype=np.uint16)
+        masks.extend(sum(1 << b for b in bits) for bits in itertools.combinations(range(width), r))
+    return np.array(masks, dtype=np.int32)
 
 
-def candidate_pairs(queries: np.ndarray, table: np.ndarray, threshold: int, budget: int = 1 << 20) -> np.ndarray:
-    """All (i, j) with popcount(queries[i] ^ table[j]) <= threshold, as an (m, 2) int64 array.
-    Exact (no pair is missed), by multi-index hashing on four 16-bit blocks. Work goes in chunks of
-    about `budget` probes so memory stays bounded at any n."""
-    masks = _block_masks(threshold // _BLOCKS).astype(np.int64)
-    out: list[np.ndarray] = []
-    step = max(1, budget // len(masks))
-    for block in range(_BLOCKS):
-        shift = np.uint64(16 * block)
-        t_vals = ((table >> shift) & np.uint64(0xFFFF)).astype(np.int64)
-        order = np.argsort(t_vals, kind="stable")
-        counts = np.bincount(t_vals, minlength=1 << 16)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        q_vals = ((queries >> shift) & np.uint64(0xFFFF)).astype(np.int64)
-        for lo in range(0, len(queries), step):
-            # every query's block value against every neighbour value within the block radius at once
-            keys = (q_vals[lo : lo + step, None] ^ masks[None, :]).ravel()
-            n_hits = counts[keys]
-            hit = np.nonzero(n_hits)[0]
-            if not len(hit):
-                continue
-            q_of = lo + hit // len(masks)
-            n_hits, first = n_hits[hit], starts[keys[hit]]
-            rep_q = np.repeat(q_of, n_hits)
-            offsets = np.arange(len(rep_q)) - np.repeat(np.cumsum(n_hits) - n_hits, n_hits)
-            tj = order[np.repeat(first, n_hits) + offsets]
-            close = popcount64(queries[rep_q] ^ table[tj]) <= threshold
-            if close.any():
-                out.append(np.stack((rep_q[close], tj[close]), axis=1))
-    if not out:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(out), axis=0)
+class _Bucketed:
+    """One block of the table: its entries sorted by block value, and where each value's run starts."""
+
+    def __init__(self, keys: np.ndarray, width: int) -> None:
+        self.order = np.argsort(keys, kind="stable").astype(np.int32)
+        self.sorted_keys = keys[self.order]
+        self.counts = np.bincount(keys, minlength=1 << width).astype(np.int32)
+        self.starts = (np.cumsum(self.counts, dtype=np.int64) - self.counts).astype(np.int32)
+
+    def expand(self, q: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query, table index) for every table entry whose block value is in row i of `keys` for
+        query q[i]. Buckets are small, so members are taken level by level (first member of every
+        hit bucket, then the second...) rather than with a per-pair np.repeat; big buckets (many
+        identical hashes) go through np.repeat."""
+        n_hits = self.counts[keys]
+        hit = np.flatnonzero(n_hits)
+        q, n_hits, first = q[hit // keys.shape[1]], n_hits.ravel()[hit], self.starts[keys.ravel()[hit]]
+        out_q, out_t = [q], [first]
+        for level in range(1, _LEVELS):
+            more = np.flatnonzero(n_hits > level)
+            q, n_hits, first = q[more], n_hits[more], first[more]
+            if not len(q):
+                break
+            out_q.append(q)
+            out_t.append(first + level)
+        big = n_hits > _LEVELS
+        if big.any():
+            extra = n_hits[big] - _LEVELS
+            offsets = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra)
+            out_q.append(np.repeat(q[big], extra))
+            out_t.append(np.repeat(first[big] + _LEVELS, extra) + offsets)
+        return np.concatenate(out_q), self.order[np.concatenate(out_t)]
 
 
-def similar_pairs(hashes: HashSet, threshold: int, rotations: bool) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(queries: np.ndarray, table: np.ndarray | None, threshold: int) -> np.ndarray:
+    """All (i, j) with popcount(queries[i] ^ table[j]) <= threshold, as a sorted (m, 2) int64 array.
+
+    Exact: no pair is missed (pigeonhole, see `block_layout`) and every pair is verified. With
+    `table=None` it is a self-join of `queries` and returns each unordered pair once as i < j, probing
+    only towards larger block values so no pair is generated twice. Work goes in chunks of about
+    `_BUDGET` probes, so memory stays bounded at any n."""
+    self_join = table is None
+    table = queries if table is None else table
+    found = []
+    for shift, width, radius in block_layout(len(table), threshold):
+        low = np.uint64((1 << width) - 1)
+        t_keys = ((table >> np.uint64(shift)) & low).astype(np.int32)
+        buckets = _Bucketed(t_keys, width)
+        q_keys = buckets.sorted_keys if self_join else ((queries >> np.uint64(shift)) & low).astype(np.int32)
+        q_idx = buckets.order if self_join else np.arange(len(queries), dtype=np.int32)
+        for qi, tj in _probe(buckets, q_idx, q_keys, _masks(width, radius), self_join):
+            close = popcount64(queries[qi] ^ table[tj]) <= threshold
+            found.append(np.stack((qi[close], tj[close]), axis=1).astype(np.int64))
+    pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+    if self_join:
+        pairs = np.sort(pairs, axis=1)
+    # the same pair can turn up in several blocks: dedupe on one int64 key per pair
+    n = max(len(table), len(queries), 1)
+    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack((codes // n, codes % n), axis=1)
+
+
+def _probe(
+    buckets: _Bucketed, q_idx: np.ndarray, q_keys: np.ndarray, masks: np.ndarray, self_join: bool
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Candidate (query, table) index arrays, chunk by chunk."""
+    if self_join:
+        yield from _same_bucket_pairs(buckets)
+        masks = masks[1:]
+        # a pair of different block values is probed from the smaller one only: the query's bit at
+        # the mask's highest set bit must be 0, so query ^ mask > query
+        for top in np.unique(np.log2(masks).astype(np.int64)).tolist():
+            group = masks[(masks >> top) == 1]
+            low_side = np.flatnonzero(((q_keys >> top) & 1) == 0)
+            yield from _probe_masks(buckets, q_idx[low_side], q_keys[low_side], group)
+    else:
+        yield from _probe_masks(buckets, q_idx, q_keys, masks)
+
+
+def _probe_masks(
+    buckets: _Bucketed, q_idx: np.ndarray, q_keys: np.ndarray, masks: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    if not len(masks) or not len(q_keys):
+        return
+    step = max(1, _BUDGET // len(masks))
+    for lo in range(0, len(q_keys), step):
+        yield buckets.expand(q_idx[lo : lo + step], q_keys[lo : lo + step, None] ^ masks[None, :])
+
+
+def _same_bucket_pairs(buckets: _Bucketed) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs of table entries with the same block value, each once (earlier sorted position first)."""
+    sorted_keys, order = buckets.sorted_keys, buckets.order
+    n = len(sorted_keys)
+    run_end = buckets.starts[sorted_keys] + buckets.counts[sorted_keys]
+    after = (run_end - np.arange(n) - 1).astype(np.int64)  # entries after this one in its run
+    step = max(1, _BUDGET)
+    pos = np.flatnonzero(after)
+    for lo in range(0, len(pos), step):
+        p = pos[lo : lo + step]
+        n_after = after[p]
+        offsets = np.arange(int(n_after.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(n_after, dtype=np.int64) - n_after, n_after
+        )
+        rep = np.repeat(p, n_after)
+        yield order[rep], order[rep + 1 + offsets]
+
+
+def similar_pairs(
+    hashes: HashSet, threshold: int, rotations: bool, guards: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Unique pairs (i < j, indexes into `hashes`) within `threshold`, and their distance (the minimum
     over orientations when `rotations`), after the guards."""
     if not 0 <= threshold <= MAX_THRESHOLD:
         raise ValueError(f"threshold must be between 0 and {MAX_THRESHOLD} bits, not {threshold}")
-    upright = hashes.phash
-    columns = range(8) if rotations else range(1)
-    found = []
-    for c in columns:
-        pairs = candidate_pairs(hashes.orient[:, c], upright, threshold)
-        if len(pairs):
-            found.append(pairs)
-    if not found:
-        return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.uint8)
+    upright = np.ascontiguousarray(hashes.phash)
+    found = [candidate_pairs(upright, None, threshold)]
+    if rotations:  # a turned copy: some orientation of one is close to the other as shown
+        found += [candidate_pairs(np.ascontiguousarray(hashes.orient[:, c]), upright, threshold) for c in range(1, 8)]
     pairs = np.concatenate(found)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs = np.unique(np.sort(pairs, axis=1), axis=0)
     dist = pair_distance(hashes, pairs, rotations)
     keep = dist <= threshold
+    if guards:
+        keep &= _guarded(hashes, pairs)
+    return pairs[keep], dist[keep]
+
+
+def _guarded(hashes: HashSet, pairs: np.ndarray) -> np.ndarray:
+    """Which pairs pass the guards (unknown guard data passes)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    bits = popcount64(hashes.phash)
+    informative = (bits >= MIN_HASH_BITS) & (bits <= MAX_HASH_BITS)
+    keep = informative[a] & informative[b]
     if hashes.detail is not None:
         detail = np.nan_to_num(hashes.detail, nan=MIN_DETAIL)
-        keep &= (detail[pairs[:, 0]] >= MIN_DETAIL) & (detail[pairs[:, 1]] >= MIN_DETAIL)
+        keep &= (detail[a] >= MIN_DETAIL) & (detail[b] >= MIN_DETAIL)
     if hashes.lightness is not None:
-        gap = np.abs(hashes.lightness[pairs[:, 0]] - hashes.lightness[pairs[:, 1]])
-        keep &= ~(gap > MAX_LIGHTNESS_GAP)  # NaN (unknown) passes
-    return pairs[keep], dist[keep]
+        keep &= ~(np.abs(hashes.lightness[a] - hashes.lightness[b]) > MAX_LIGHTNESS_GAP)  # NaN passes
+    return keep
 
 
 def pair_distance(hashes: HashSet, pairs: np.ndarray, rotations: bool) -> np.ndarray:
@@ -141,20 +281,22 @@ def pair_distance(hashes: HashSet, pairs: np.ndarray, rotations: bool) -> np.nda
 
 
 def components(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Connected-component label per node (union-find with path halving over the edge list)."""
-    parent = np.arange(n)
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs.tolist():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(i) for i in range(n)])
+    """Connected-component label per node: the smallest node index in its component. Vectorized
+    hook-and-jump: every edge hooks the larger root under the smaller, then pointers are halved
+    until each node points at its root; O(log n) rounds of array operations."""
+    parent = np.arange(n, dtype=np.int64)
+    a, b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    while True:
+        ra, rb = parent[a], parent[b]
+        differ = ra != rb
+        if not differ.any():
+            return parent
+        np.minimum.at(parent, np.maximum(ra, rb)[differ], np.minimum(ra, rb)[differ])
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
 
 
 # -- keeper --------------------------------------------------------------------------------------------
@@ -170,37 +312,45 @@ class PhotoFacts:
     size: int = 0
     has_exif: bool = False
     has_gps: bool = False
-    taken_at: str | None = None
+    taken_at: str | datetime | date | None = None  # ISO text or a datetime
 
     @property
     def pixels(self) -> int:
         return (self.width or 0) * (self.height or 0)
 
+    @property
+    def lossless(self) -> bool:
+        return (self.format or "").upper() in LOSSLESS
+
+    @property
+    def metadata(self) -> int:
+        return int(self.has_exif) + int(self.has_gps)
+
+    @property
+    def taken(self) -> str:
+        """Capture time as sortable ISO text, "" when unknown."""
+        return self.taken_at.isoformat() if isinstance(self.taken_at, date) else (self.taken_at or "")
+
 
 def _rank(p: PhotoFacts) -> tuple:
-    return (
-        -p.pixels,
-        0 if p.format.upper() in LOSSLESS else 1,
-        -(int(p.has_exif) + int(p.has_gps)),
-        p.taken_at or "9999",
-        len(p.path),
-        p.path,
-    )
+    return (-p.pixels, not p.lossless, -p.metadata, p.taken or "9999", len(p.path), p.path)
 
 
 def propose_keeper(members: Sequence[PhotoFacts]) -> tuple[PhotoFacts, str]:
-    """The copy to keep and why, in words. Rules in order: most pixels, lossless/original format
-    over re-encodes, richest metadata, earliest capture date, shortest path."""
+    """The copy to keep and why, in words, against the runner-up. Rules in order: most pixels,
+    lossless/original format over re-encodes, richest metadata, earliest capture date, shortest path."""
     ranked = sorted(members, key=_rank)
     best, runner = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
     if best.pixels != runner.pixels:
         return best, f"largest: {best.width}x{best.height} vs {runner.width}x{runner.height}"
-    if (best.format.upper() in LOSSLESS) != (runner.format.upper() in LOSSLESS):
+    if best.lossless != runner.lossless:
         return best, f"lossless {best.format} over the {runner.format} re-encode"
-    if best.has_exif + best.has_gps != runner.has_exif + runner.has_gps:
-        return best, "richest metadata: " + ("EXIF and GPS" if best.has_gps and best.has_exif else "EXIF")
-    if (best.taken_at or "") != (runner.taken_at or ""):
-        return best, f"earliest: {(best.taken_at or '')[:10]}"
+    if best.metadata != runner.metadata:
+        return best, "richest metadata: " + " and ".join(
+            n for n, on in (("EXIF", best.has_exif), ("GPS", best.has_gps)) if on
+        )
+    if best.taken != runner.taken:
+        return best, f"earliest: {best.taken[:10]}"
     return best, "same size, format and metadata: shortest path"
 
 
@@ -212,6 +362,7 @@ class Member:
 
     @property
     def similarity(self) -> float:
+        """The reference documents' score, 1 - d/64."""
         return round(1.0 - self.distance / 64.0, 4)
 
 
@@ -220,8 +371,8 @@ class Cluster:
     tier: str
     keeper: int
     keeper_reason: str
-    members: list[Member] = field(default_factory=list)
-    reclaimable_bytes: int = 0
+    members: list[Member] = field(default_factory=list)  # keeper first, then by distance
+    reclaimable_bytes: int = 0  # what trashing every member but the keeper frees
 
     @property
     def id(self) -> int:
@@ -229,27 +380,10 @@ class Cluster:
         return min(m.id for m in self.members)
 
 
-def _split_chains(nodes: list[int], hashes: HashSet, facts: dict[int, PhotoFacts], threshold: int,
-                  rotations: bool) -> list[tuple[int, list[tuple[int, int]]]]:  # fmt: skip
-    """Groups (keeper index, [(member index, distance)]) where everyone is within `threshold` of
-    the keeper; members too far from it start a group of their own."""
-    groups = []
-    rest = nodes
-    while len(rest) > 1:
-        keeper, _ = propose_keeper([facts[int(hashes.ids[i])] for i in rest])
-        k = next(i for i in rest if int(hashes.ids[i]) == keeper.id)
-        pairs = np.array([[k, i] for i in rest], dtype=np.int64)
-        dist = pair_distance(hashes, pairs, rotations)
-        near = [(i, int(d)) for i, d in zip(rest, dist.tolist(), strict=True) if d <= threshold]
-        groups.append((k, near))
-        rest = [i for i, d in zip(rest, dist.tolist(), strict=True) if d > threshold]
-    return [g for g in groups if len(g[1]) > 1]
-
-
 def find_clusters(
     hashes: HashSet,
-    facts: dict[int, PhotoFacts],
-    sha256: dict[int, str],
+    facts: Mapping[int, PhotoFacts],
+    sha256: Mapping[int, str | bytes],
     *,
     tier: str = SIMILAR,
     threshold: int = DEFAULT_THRESHOLD,
@@ -257,53 +391,96 @@ def find_clusters(
     not_duplicates: Iterable[tuple[int, int]] = (),
 ) -> list[Cluster]:
     """Clusters, largest reclaimable space first. The exact tier groups identical files; the
-    similar tier also contains exact copies but reports them at distance 0."""
+    similar tier also contains exact copies but reports them at distance 0. A cluster whose members
+    are all one file is reported as exact."""
     if tier not in (EXACT, SIMILAR):
         raise ValueError(f"tier is {EXACT!r} or {SIMILAR!r}, not {tier!r}")
     n = len(hashes.ids)
-    index_of = {int(pid): i for i, pid in enumerate(hashes.ids.tolist())}
-    edges = [_exact_edges(hashes.ids, sha256, index_of)]
+    digests = _digest_codes(hashes.ids, sha256)
+    edges = [_exact_edges(digests)]
     if tier == SIMILAR and n:
-        pairs, _ = similar_pairs(hashes, threshold, rotations)
-        edges.append(pairs)
-    pairs = np.concatenate([e for e in edges if len(e)]) if any(len(e) for e in edges) else np.empty((0, 2), np.int64)
-    pairs = _drop_rejected(pairs, hashes.ids, not_duplicates)
+        edges.append(similar_pairs(hashes, threshold, rotations)[0])
+    pairs = _drop_rejected(np.concatenate(edges), hashes.ids, not_duplicates)
     labels = components(n, pairs)
-    groups: dict[int, list[int]] = {}
-    for i in np.unique(pairs).tolist():
-        groups.setdefault(int(labels[i]), []).append(i)
+    nodes = np.unique(pairs)
+    order = nodes[np.argsort(labels[nodes], kind="stable")]
+    groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1) if len(order) else []
+    limit = threshold if tier == SIMILAR else 0
     clusters = []
-    for nodes in groups.values():
-        exact_group = len({sha256.get(int(hashes.ids[i])) for i in nodes}) == 1
-        for k, near in _split_chains(nodes, hashes, facts, threshold if tier == SIMILAR else 0, rotations):
-            keeper = facts[int(hashes.ids[k])]
-            _, reason = propose_keeper([facts[int(hashes.ids[i])] for i, _ in near])
-            members = [Member(int(hashes.ids[i]), 0 if _same_file(sha256, hashes, i, k) else d) for i, d in near]
-            members.sort(key=lambda m: (m.id != keeper.id, m.distance, m.id))
-            reclaim = sum(facts[m.id].size for m in members if m.id != keeper.id)
-            clusters.append(Cluster(EXACT if exact_group else tier, keeper.id, reason, members, reclaim))
+    for group in groups:
+        for keeper_i, near in _split_chains(group.tolist(), hashes, facts, digests, limit, rotations):
+            clusters.append(_cluster(keeper_i, near, hashes, facts, digests, tier))
     clusters.sort(key=lambda c: (-c.reclaimable_bytes, c.id))
     return clusters
 
 
-def _same_file(sha256: dict[int, str], hashes: HashSet, i: int, k: int) -> bool:
-    a, b = sha256.get(int(hashes.ids[i])), sha256.get(int(hashes.ids[k]))
-    return a is not None and a == b
+def _digest_codes(ids: np.ndarray, sha256: Mapping[int, str | bytes]) -> np.ndarray:
+    """One small int per distinct digest (-1 where unknown), aligned with `ids`."""
+    keys = [sha256.get(int(pid)) or None for pid in ids.tolist()]
+    known = [k for k in keys if k is not None]
+    codes = {k: i for i, k in enumerate(dict.fromkeys(known))}
+    return np.array([-1 if k is None else codes[k] for k in keys], dtype=np.int64)
 
 
-def _exact_edges(ids: np.ndarray, sha256: dict[int, str], index_of: dict[int, int]) -> np.ndarray:
-    by_hash: dict[str, list[int]] = {}
-    for pid, digest in sha256.items():
-        if digest and pid in index_of:
-            by_hash.setdefault(digest, []).append(index_of[pid])
-    edges = [(group[0], other) for group in by_hash.values() for other in group[1:]]
-    return np.array(edges, dtype=np.int64).reshape(-1, 2)
+def _exact_edges(digests: np.ndarray) -> np.ndarray:
+    """A star per group of identical files: its first photo to each other one."""
+    idx = np.flatnonzero(digests >= 0)
+    order = idx[np.argsort(digests[idx], kind="stable")]
+    same = digests[order[1:]] == digests[order[:-1]]
+    starts = np.maximum.accumulate(np.where(np.concatenate(([False], same)), 0, np.arange(len(order))))
+    rest = np.flatnonzero(np.concatenate(([False], same)))
+    return np.stack((order[starts[rest]], order[rest]), axis=1).astype(np.int64).reshape(-1, 2)
 
 
 def _drop_rejected(pairs: np.ndarray, ids: np.ndarray, rejected: Iterable[tuple[int, int]]) -> np.ndarray:
-    rejected_set = {(min(a, b), max(a, b)) for a, b in rejected}
-    if not rejected_set or not len(pairs):
+    """Pairs without the ones a person marked as different photos."""
+    index_of = {int(pid): i for i, pid in enumerate(ids.tolist())}
+    marked = [(index_of[a], index_of[b]) for a, b in rejected if a in index_of and b in index_of]
+    if not marked or not len(pairs):
         return pairs
-    a, b = ids[pairs[:, 0]], ids[pairs[:, 1]]
-    keep = [(min(x, y), max(x, y)) not in rejected_set for x, y in zip(a.tolist(), b.tolist(), strict=True)]
-    return pairs[np.array(keep, dtype=bool)]
+    n = len(ids)
+    m = np.sort(np.array(marked, dtype=np.int64), axis=1)
+    p = np.sort(pairs, axis=1)
+    return pairs[~np.isin(p[:, 0] * n + p[:, 1], m[:, 0] * n + m[:, 1])]
+
+
+def _split_chains(
+    nodes: list[int],
+    hashes: HashSet,
+    facts: Mapping[int, PhotoFacts],
+    digests: np.ndarray,
+    threshold: int,
+    rotations: bool,
+) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Groups (keeper index, [(member index, distance)]) where everyone is within `threshold` of the
+    keeper (or the same file); members too far from it start a group of their own, so A~B~C with A
+    and C far apart never lands in one cluster."""
+    groups = []
+    rest = nodes
+    while len(rest) > 1:
+        keeper, _ = propose_keeper([facts[int(hashes.ids[i])] for i in rest])
+        k = next(i for i in rest if int(hashes.ids[i]) == keeper.id)
+        others = np.array(rest, dtype=np.int64)
+        dist = pair_distance(hashes, np.stack((np.full_like(others, k), others), axis=1), rotations)
+        same_file = (digests[others] >= 0) & (digests[others] == digests[k])
+        dist = np.where(same_file, 0, dist)
+        near = dist <= threshold
+        groups.append((k, list(zip(others[near].tolist(), dist[near].tolist(), strict=True))))
+        rest = others[~near].tolist()
+    return [g for g in groups if len(g[1]) > 1]
+
+
+def _cluster(
+    k: int,
+    near: list[tuple[int, int]],
+    hashes: HashSet,
+    facts: Mapping[int, PhotoFacts],
+    digests: np.ndarray,
+    tier: str,
+) -> Cluster:
+    keeper = int(hashes.ids[k])
+    _, reason = propose_keeper([facts[int(hashes.ids[i])] for i, _ in near])
+    members = sorted((Member(int(hashes.ids[i]), d) for i, d in near), key=lambda m: (m.id != keeper, m.distance, m.id))
+    one_file = len({int(digests[i]) for i, _ in near}) == 1 and digests[k] >= 0
+    reclaim = sum(facts[m.id].size for m in members if m.id != keeper)
+    return Cluster(EXACT if one_file else tier, keeper, reason, members, reclaim)

@@ -4,7 +4,9 @@ corpus read back from a real catalog, and the CLI that trashes the others."""
 from __future__ import annotations
 
 import csv
+import itertools
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -12,38 +14,61 @@ import pytest
 
 from app.cli import main
 from app.core import dupes
+from app.core.analysis.decode import decode_image
+from app.core.analysis.hashing import compute_hashes
 from app.core.catalog import duplicates
 from app.core.catalog.models import Photo, TrashRecord
+from app.core.ingest.filetypes import sniff_format
 from app.core.library import Library
 
 HARD = {"crop16x9", "heavy"}  # other aspect ratio; gray + quarter size + JPEG 50: not claimed
 
 
 def _planted(rng: np.random.Generator, n: int, flips: int) -> np.ndarray:
+    """Random hashes; every third gets a neighbour `flips` bits away; 12 copies of one hash (a bucket
+    bigger than the level-by-level expansion handles)."""
     base = rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
-    near = base.copy()
-    for i in range(0, n, 3):  # every third hash gets a neighbour `flips` bits away
-        for bit in rng.choice(64, size=flips, replace=False):
-            near[i] ^= np.uint64(1) << np.uint64(int(bit))
-    return np.concatenate([base, near[::3]])
+    near = base[::3].copy()
+    for _ in range(flips):
+        near ^= np.uint64(1) << rng.integers(0, 64, size=len(near)).astype(np.uint64)
+    return np.concatenate([base, near, np.repeat(base[:1], 12)])
+
+
+def _brute(queries: np.ndarray, table: np.ndarray, threshold: int) -> np.ndarray:
+    xor = queries[:, None] ^ table[None, :]
+    return dupes.popcount64(xor.reshape(-1)).reshape(xor.shape) <= threshold
 
 
 @pytest.mark.parametrize("threshold", [4, 6, 10, 12])
 def test_multi_index_search_equals_brute_force(threshold: int) -> None:
     rng = np.random.default_rng(threshold)
     hashes = _planted(rng, 3000, flips=threshold)
-    found = {tuple(p) for p in dupes.candidate_pairs(hashes, hashes, threshold).tolist() if p[0] < p[1]}
-    xor = hashes[:, None] ^ hashes[None, :]
-    dist = dupes.popcount64(xor.reshape(-1)).reshape(xor.shape)
-    i, j = np.nonzero(np.triu(dist <= threshold, k=1))
-    brute = set(zip(i.tolist(), j.tolist(), strict=True))
-    assert len(brute) >= 1000  # the planted neighbours
-    assert found == brute
+    i, j = np.nonzero(np.triu(_brute(hashes, hashes, threshold), k=1))
+    assert len(i) >= 1000  # the planted neighbours and the repeated hash
+    assert dupes.candidate_pairs(hashes, None, threshold).tolist() == np.stack((i, j), axis=1).tolist()
+    # queries against another table (the rotation search): every (query, table) pair, itself included
+    queries = hashes[::7] ^ np.uint64(0b1011)
+    qi, tj = np.nonzero(_brute(queries, hashes, threshold))
+    assert dupes.candidate_pairs(queries, hashes, threshold).tolist() == np.stack((qi, tj), axis=1).tolist()
 
 
-def _hashset(values: list[int]) -> dupes.HashSet:
+@pytest.mark.parametrize(("n", "threshold"), [(1000, 6), (100_000, 10), (1_000_000, 10)])
+def test_block_layout_is_a_valid_pigeonhole_cover(n: int, threshold: int) -> None:
+    blocks = dupes.block_layout(n, threshold)
+    assert sum(r + 1 for _, _, r in blocks) >= threshold + 1
+    bits = [b for shift, width, _ in blocks for b in range(shift, shift + width)]
+    assert len(bits) == len(set(bits)) and max(bits) < 64  # disjoint blocks inside the hash
+
+
+def test_components_are_connected_components() -> None:
+    pairs = np.array([[5, 1], [1, 3], [7, 8], [8, 9], [2, 2]], dtype=np.int64)
+    assert dupes.components(10, pairs).tolist() == [0, 1, 2, 1, 4, 1, 6, 7, 7, 7]
+
+
+def _hashset(values: list[int], detail: float = 30.0, lightness: float = 100.0) -> dupes.HashSet:
     orient = np.array([[v] * 8 for v in values], dtype=np.uint64)
-    return dupes.HashSet(np.arange(1, len(values) + 1, dtype=np.int64), orient)
+    n = len(values)
+    return dupes.HashSet(np.arange(1, n + 1, dtype=np.int64), orient, np.full(n, detail), np.full(n, lightness))
 
 
 def _facts(n: int, **by_id: dict) -> dict[int, dupes.PhotoFacts]:
@@ -54,24 +79,56 @@ def _facts(n: int, **by_id: dict) -> dict[int, dupes.PhotoFacts]:
     return facts
 
 
+BALANCED = 0x00000000FFFFFFFF  # 32 bits set, like a real photo's pHash
+
+
 def test_chain_is_split_at_the_keeper() -> None:
-    a = 0
+    a = BALANCED
     b = a ^ 0b1111111  # 7 bits from a
-    c = b ^ (0b1111111 << 20)  # 7 bits from b, 14 from a
+    c = b ^ (0b1111111 << 40)  # 7 bits from b, 14 from a
     hashes = _hashset([a, b, c])
+    # one component A~B~C without the guard
+    assert dupes.components(3, dupes.similar_pairs(hashes, 10, rotations=False)[0]).tolist() == [0, 0, 0]
     facts = _facts(3, p1={"width": 4000, "height": 3000})  # a is the keeper
     clusters = dupes.find_clusters(hashes, facts, {}, threshold=10, rotations=False)
     assert len(clusters) == 1
-    assert {m.id for m in clusters[0].members} == {1, 2}
     assert clusters[0].keeper == 1
-    assert [m.distance for m in clusters[0].members] == [0, 7]
+    assert [(m.id, m.distance, m.similarity) for m in clusters[0].members] == [(1, 0, 1.0), (2, 7, 0.8906)]
+    assert clusters[0].reclaimable_bytes == 1000 and clusters[0].id == 1
 
 
 def test_not_duplicates_are_never_joined() -> None:
-    hashes = _hashset([0, 1, 0xFF00])
-    facts = _facts(3)
-    assert len(dupes.find_clusters(hashes, facts, {}, threshold=4)) == 1
-    assert dupes.find_clusters(hashes, facts, {}, threshold=4, not_duplicates=[(2, 1)]) == []
+    hashes = _hashset([BALANCED, BALANCED ^ 1, BALANCED ^ 2, ~BALANCED & (2**64 - 1)])
+    facts = _facts(4)
+    assert [sorted(m.id for m in c.members) for c in dupes.find_clusters(hashes, facts, {}, threshold=4)] == [[1, 2, 3]]
+    rejected = [(2, 1), (3, 1), (2, 3)]
+    assert dupes.find_clusters(hashes, facts, {}, threshold=4, not_duplicates=rejected) == []
+    # an exact copy marked as different is not joined either
+    assert dupes.find_clusters(hashes, facts, {1: "s", 4: "s"}, tier=dupes.EXACT, not_duplicates=[(4, 1)]) == []
+    exact = dupes.find_clusters(hashes, facts, {1: "s", 4: "s"}, tier=dupes.EXACT)
+    assert [(c.tier, [m.id for m in c.members]) for c in exact] == [("exact", [1, 4])]
+
+
+def test_guards_keep_flat_and_dark_light_pairs_apart() -> None:
+    flat = _hashset([1 << 63, 1 << 63])  # a degenerate pHash: one bit set
+    assert dupes.find_clusters(flat, _facts(2), {}) == []
+    assert len(dupes.similar_pairs(flat, 10, rotations=False, guards=False)[0]) == 1
+    dark_light = dupes.HashSet.from_signatures(
+        [1, 2],
+        np.array([[BALANCED] * 8] * 2, dtype=np.uint64),
+        [{"detail": 30, "lightness": 40}, {"detail": 30, "lightness": 130}],
+    )
+    assert dupes.find_clusters(dark_light, _facts(2), {}) == []
+    unknown = dupes.HashSet.from_signatures([1, 2], dark_light.orient, [None, None])  # not analyzed yet: no guard
+    assert len(dupes.find_clusters(unknown, _facts(2), {})) == 1
+
+
+def test_signature_matches_the_hashing_stage(corpus: Path) -> None:
+    data = (corpus / "dupes" / "g02_coffee.jpg").read_bytes()
+    image = decode_image(data, sniff_format(data[:64])).image
+    sig, h = dupes.dupe_signature(image), compute_hashes(image)
+    assert sig == {"detail": h.detail, "lightness": h.lightness}
+    assert sig["detail"] > dupes.MIN_DETAIL and 0 < sig["lightness"] < 255
 
 
 def test_keeper_rules_and_reasons() -> None:
@@ -81,11 +138,48 @@ def test_keeper_rules_and_reasons() -> None:
     png = dupes.PhotoFacts(3, "/b/x.png", 1500, 1000, "PNG", 5)
     assert dupes.propose_keeper([small, png]) == (png, "lossless PNG over the JPEG re-encode")
     gps = dupes.PhotoFacts(4, "/c/x.jpg", 1500, 1000, "JPEG", 5, has_exif=True, has_gps=True)
-    assert dupes.propose_keeper([small, gps])[0] is gps
-    early = dupes.PhotoFacts(5, "/d/x.jpg", 1500, 1000, "JPEG", 5, taken_at="2019-05-01T10:00:00")
+    assert dupes.propose_keeper([small, gps]) == (gps, "richest metadata: EXIF and GPS")
+    early = dupes.PhotoFacts(5, "/d/x.jpg", 1500, 1000, "JPEG", 5, taken_at=datetime(2019, 5, 1, 10))
     late = dupes.PhotoFacts(6, "/e/x.jpg", 1500, 1000, "JPEG", 5, taken_at="2021-01-01T10:00:00")
     assert dupes.propose_keeper([late, early]) == (early, "earliest: 2019-05-01")
-    assert dupes.propose_keeper([small, dupes.PhotoFacts(7, "/longer/x.jpg", 1500, 1000, "JPEG", 1)])[0] is small
+    longer = dupes.PhotoFacts(7, "/longer/x.jpg", 1500, 1000, "JPEG", 1)
+    assert dupes.propose_keeper([longer, small]) == (small, "same size, format and metadata: shortest path")
+
+
+def _pairwise(files: list[str], group: dict[str, str], clusters: list[dupes.Cluster], name: dict[int, str]):
+    found = {tuple(sorted((name[a.id], name[b.id]))) for c in clusters for a, b in itertools.combinations(c.members, 2)}
+    found = {p for p in found if p[0] in files and p[1] in files}
+    truth = {(a, b) for a, b in itertools.combinations(sorted(files), 2) if group[a] == group[b]}
+    return len(found & truth) / len(found), len(found & truth) / len(truth), found, truth
+
+
+def test_accuracy_on_the_corpus_from_decoded_files(corpus: Path) -> None:
+    """Decode every file, hash it, sign it, cluster with the defaults: pairwise precision and recall
+    on the variant kinds we claim (all but crop16x9 and heavy)."""
+    folder = corpus / "dupes"
+    rows = list(csv.DictReader((folder / "groundtruth.csv").read_text().splitlines()))
+    orient, signatures, facts = [], [], {}
+    for i, row in enumerate(rows):
+        data = (folder / row["file"]).read_bytes()
+        image = decode_image(data, sniff_format(data[:64])).image
+        orient.append(compute_hashes(image).orientation_phashes)
+        signatures.append(dupes.dupe_signature(image))
+        facts[i] = dupes.PhotoFacts(i, row["file"], image.width, image.height, sniff_format(data[:64]) or "", len(data))
+    hashes = dupes.HashSet.from_signatures(range(len(rows)), np.array(orient, dtype=np.uint64), signatures)
+    clusters = dupes.find_clusters(hashes, facts, {})
+    name = {i: r["file"] for i, r in enumerate(rows)}
+    group = {r["file"]: r["group"] for r in rows}
+    claimed = [r["file"] for r in rows if r["transform"] not in HARD]
+    precision, recall, found, truth = _pairwise(claimed, group, clusters, name)
+    assert precision >= 0.98, sorted(found - truth)
+    assert recall >= 0.9, sorted(truth - found)
+    # the guards are what keeps flat pictures and dark/light designs apart
+    bare, _ = dupes.similar_pairs(hashes, dupes.DEFAULT_THRESHOLD, rotations=True, guards=False)
+    assert sum(group[name[a]] != group[name[b]] for a, b in bare.tolist()) >= 10
+    # every cluster's keeper is the original or a lossless copy of the same size
+    for c in clusters:
+        keeper = rows[c.keeper]
+        assert keeper["transform"] in ("original", "png") or len({group[name[m.id]] for m in c.members}) == 1
 
 
 @pytest.fixture(scope="module")
