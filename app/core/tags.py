@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from app.core.catalog.models import AUTO, USER, Categorization, PhotoTag, RejectedTag, Tag
@@ -47,22 +46,20 @@ def remove_tag(lib: Any, photo_ids: list[int], name: str) -> None:
     lib.writer.call(op)
 
 
-def retag_library(lib: Any, threshold: float, batch: int = 2000) -> int:
-    """Re-apply the threshold to every photo's stored categorization: no model run needed."""
+def retag_library(lib: Any, threshold: float, batch: int = 5000) -> int:
+    """Re-apply the threshold to every photo's stored categorizations: no model run needed. Returns
+    how many photos were re-tagged."""
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"auto_tagging threshold must be between 0 and 1, not {threshold}")
-    rows = list(
-        Categorization.select(Categorization.photo, Categorization.data_json)
+    ids = [
+        pid
+        for (pid,) in Categorization.select(Categorization.photo)
         .where(Categorization.status == "complete")
+        .distinct()
+        .order_by(Categorization.photo)
         .tuples()
-    )
-
-    def op(chunk: list[tuple[int, str]]) -> None:
-        for pid, data in chunk:
-            matches = [(m["tag"], float(m["confidence"])) for m in json.loads(data or "[]")]
-            apply_auto_tags(pid, matches, threshold)
-
-    for start in range(0, len(rows), batch):
-        lib.writer.submit(lambda c=rows[start : start + batch]: op(c))
+    ]
+    for start in range(0, len(ids), batch):  # one transaction a batch: the GUI's reads stay quick
+        lib.writer.submit(lambda c=ids[start : start + batch]: apply_auto_tags(c, threshold))
     lib.writer.flush()
-    return len(rows)
+    return len(ids)

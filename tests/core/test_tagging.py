@@ -19,21 +19,19 @@ import pytest
 from PIL import Image
 
 from app.core.analysis.decode import decode_image
+from app.core.analysis.efficientnet import Tagger, preprocess, same_pads, weights_path
 from app.core.analysis.tagging import (
     FEATURE_DIM,
     MAX_TAGS,
     MIN_CONFIDENCE,
-    Tagger,
+    face_tags,
     imagenet_labels,
     normalized_f16,
-    preprocess,
-    same_pads,
     tag_parents,
     tags_from_probs,
-    top_similar,
-    weights_path,
 )
 from app.core.analysis.torch_pickle import LEGACY_MAGIC, LEGACY_PROTOCOL, RestrictedUnpickler, load_state_dict
+from app.core.similar import rank
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tagging_reference.json"
 
@@ -194,9 +192,8 @@ def test_matches_the_pytorch_reference(tagger: Tagger, corpus: Path) -> None:
         assert np.linalg.norm(feature) == pytest.approx(photo["feature_norm"], abs=1e-3)
 
 
-def _tags(tagger: Tagger, path: Path, faces: int | None = None) -> dict[str, float]:
-    probs, _ = tagger.classify(decode_image(path.read_bytes()).image)
-    return dict(tags_from_probs(probs, faces))
+def _tags(tagger: Tagger, path: Path) -> dict[str, float]:
+    return dict(tagger.tag(decode_image(path.read_bytes()).image).tags)
 
 
 @pytest.mark.parametrize(
@@ -243,7 +240,7 @@ def test_parent_tags_sum_their_children() -> None:
     probs[dogs[:3]] = [0.2, 0.15, 0.1]  # three breeds, none sure on its own
     probs[[285]] = 0.05  # egyptian cat
     probs[np.flatnonzero(probs == 0)] = (1 - probs.sum()) / np.count_nonzero(probs == 0)
-    tags = dict(tags_from_probs(probs, None))
+    tags = dict(tags_from_probs(probs))
     assert tags["dog"] == pytest.approx(0.45, abs=0.01)
     assert tags["animal"] == pytest.approx(0.5, abs=0.01)  # dogs + the cat
     assert tags["cat"] == pytest.approx(0.05, abs=0.01)
@@ -251,22 +248,19 @@ def test_parent_tags_sum_their_children() -> None:
 
 
 def test_face_count_tags() -> None:
-    probs = np.full(1000, 1e-3, np.float32)
-    assert {"person", "portrait"} <= dict(tags_from_probs(probs, 1)).keys()
-    two = dict(tags_from_probs(probs, 2))
-    assert {"person", "people"} <= two.keys() and "group" not in two and "portrait" not in two
-    assert {"people", "group"} <= dict(tags_from_probs(probs, 5)).keys()
-    assert tags_from_probs(probs, 0) == [] and tags_from_probs(probs, None) == []
+    assert {"person", "portrait"} == dict(face_tags(1)).keys()
+    assert {"person", "people"} == dict(face_tags(2)).keys()
+    assert {"person", "people", "group"} == dict(face_tags(5)).keys()
+    assert face_tags(0) == [] and face_tags(None) == []
+    assert tags_from_probs(np.full(1000, 1e-3, np.float32)) == []  # nothing sure: no tags at all
 
 
 def test_tags_are_sorted_clean_and_bounded(tagger: Tagger, corpus: Path) -> None:
-    probs, _ = tagger.classify(decode_image((corpus / "faces/group_poker.jpg").read_bytes()).image)
-    tags = tags_from_probs(probs, 6)
+    tags = tagger.tag(decode_image((corpus / "faces/group_poker.jpg").read_bytes()).image).tags
     confidences = [c for _, c in tags]
     assert confidences == sorted(confidences, reverse=True)
     assert len(tags) <= MAX_TAGS and min(confidences) >= MIN_CONFIDENCE
     assert all(name == name.lower() and "_" not in name for name, _ in tags)
-    assert tags[0][0] in {"person", "people", "group"}
 
 
 # ---- similar photos ------------------------------------------------------------------------------
@@ -279,6 +273,8 @@ def test_similar_photos_share_content(tagger: Tagger, corpus: Path) -> None:
     )
     assert features.dtype == np.float16
     assert np.linalg.norm(features.astype(np.float32), axis=1) == pytest.approx(1.0, abs=1e-3)
-    order = top_similar(features, features[0].astype(np.float32), n=3, chunk=2)
-    assert list(order[:2]) == [0, 1]  # itself, then its mirror image
-    assert len(top_similar(features, features[0], n=50)) == len(names)
+    order, scores = rank(features, features[0].astype(np.float32), top=3)
+    assert list(order[:2]) == [0, 1] and scores[0] == pytest.approx(1.0, abs=1e-3)  # itself, then its mirror
+    assert list(scores) == sorted(scores, reverse=True)
+    order, _ = rank(features, features[0], top=50, exclude=0)
+    assert len(order) == len(names) - 1 and 0 not in order

@@ -19,15 +19,15 @@ from app.core.analysis.decode import Decoded, DecodeError, decode_image
 from app.core.analysis.metadata import Metadata, extract_metadata
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 
-# Analysis stages in run order (tags use the face count). "metadata" is read at import.
-STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces")
+# Analysis stages in run order. "metadata" is read at import.
+STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
 MAX_FILE_BYTES = 2 << 30  # 2 GiB: beyond any real photo; refuse before reading it into memory
 
 
 @cache
 def stage_versions() -> dict[str, int]:
     """Algorithm version of every stage: bump one and only that stage re-runs."""
-    from app.core.analysis import faces, metadata
+    from app.core.analysis import faces, metadata, tagging
 
     return {
         "metadata": metadata.VERSION,
@@ -35,6 +35,7 @@ def stage_versions() -> dict[str, int]:
         "colors": colors.VERSION,
         "hashes": hashing.VERSION,
         "faces": faces.VERSION,
+        "tags": tagging.TAGGER_VERSION,
     }
 
 
@@ -76,6 +77,10 @@ def _run_stage(stage: str, decoded: Decoded, out: Outcome, thumbs_dir: str) -> A
         return hashing.compute_hashes(decoded.image)
     if stage == "faces":
         return _face_detector().detect(decoded.image, (decoded.width, decoded.height))
+    if stage == "tags":
+        from app.core.analysis.efficientnet import Tagger  # the model is built once per worker, when needed
+
+        return Tagger.shared().tag(decoded.image)
     raise ValueError(f"unknown stage {stage!r}")
 
 

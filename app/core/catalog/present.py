@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from app.core.analysis.hashing import to_hex
-from app.core.catalog.models import Categorization, Face, Photo, PhotoTag, Tag, to_unsigned
+from app.core.analysis.tagging import ENGINE, FACE_ENGINE
+from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoTag, Tag, to_unsigned
 
 # Reference documents spell formats as file extensions.
 _FORMAT_NAMES = {"JPEG": "jpg", "TIFF": "tiff", "BTF": "tiff", "MPO": "jpg"}
@@ -35,9 +36,12 @@ def faces_of(photo_id: int) -> list[Face]:
     return list(Face.select().where(Face.photo == photo_id).order_by(Face.score.desc()))
 
 
-def categorization(photo_id: int) -> dict[str, Any]:
+def categorization(photo: Photo) -> dict[str, Any]:
+    """Every engine's record; an engine that has not run on a readable photo yet is pending."""
     out: dict[str, Any] = {}
-    for row in Categorization.select().where(Categorization.photo == photo_id):
+    if photo.status == OK:
+        out = {engine: {"status": "pending", "data": []} for engine in (ENGINE, FACE_ENGINE)}
+    for row in Categorization.select().where(Categorization.photo == photo.id):
         out[row.engine] = {"status": row.status, "data": _loads(row.data_json, [])}
     return out
 
@@ -81,7 +85,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "phash": phash,
         "image_metadata": _loads(photo.flat_exif_json, {}),
         "metadata": metadata,
-        "info": {"categorization": categorization(photo.id)},
+        "info": {"categorization": categorization(photo)},
         "tags": sorted({t["tag"] for t in tags}),
         "tag_sources": tags,
         "rating": photo.rating,
