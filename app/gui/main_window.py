@@ -35,6 +35,7 @@ from app.core.ingest.importer import ImportReport
 from app.core.library import Library
 from app.core.stats import library_stats
 from app.gui.bridge import JobRunner
+from app.gui.dupes_view import DupesWindow
 from app.gui.filter_bar import FilterBar
 from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self)
         self.model = PhotoListModel(self)
         self.viewers: list[Viewer] = []
+        self.dupes_window: DupesWindow | None = None
         self._last_refresh = 0.0
         self.last_report: ImportReport | None = None
 
@@ -158,6 +160,9 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n)))
         photo_menu = self.menuBar().addMenu("&Photo")
         photo_menu.addAction(self.view_action)
+        self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
+                                         "Compare duplicate photos and trash the extra copies")  # fmt: skip
+        photo_menu.addAction(self.dupes_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"))
         help_menu.addAction(self._action("&About Tessera", self.show_about))
@@ -272,6 +277,8 @@ class MainWindow(QMainWindow):
             bar.set_dates(*value)
         elif kind == "faces":
             bar.set_faces(*value)
+        elif kind == "duplicates":
+            self.review_duplicates()
 
     def _sort_changed(self, index: int) -> None:
         _, key, descending = SORTS[index]
@@ -295,6 +302,18 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"{n:,} shown · {sel:,} selected · {total:,} in library")
 
     # -- actions on photos ------------------------------------------------------------------------
+    def review_duplicates(self) -> DupesWindow:
+        if self.dupes_window is None:  # one review window; it deletes itself when closed
+            self.dupes_window = DupesWindow(self.lib, self.thumbs, self)
+            self.dupes_window.library_changed.connect(self.refresh_all)
+            self.dupes_window.destroyed.connect(lambda *_: setattr(self, "dupes_window", None))
+        else:
+            self.dupes_window.reload()
+        self.dupes_window.show()
+        self.dupes_window.raise_()
+        self.dupes_window.activateWindow()
+        return self.dupes_window
+
     def open_viewer(self) -> Viewer | None:
         index = self.grid.currentIndex()
         if not index.isValid():
