@@ -24,9 +24,9 @@ from app.core.catalog.models import (
     Photo,
     PhotoColor,
     PhotoTag,
-    RejectedTag,
     StageState,
     Tag,
+    db,
     to_signed,
 )
 
@@ -144,34 +144,31 @@ def _set_categorization(photo_id: int, engine: str, tags: list[tuple[str, float]
     ).on_conflict_replace().execute()
 
 
-def apply_auto_tags(photo_ids: Sequence[int], threshold: float, chunk: int = 500) -> None:
+# Re-tagging unpacks the stored matches with SQLite's JSON functions: a 100k-photo library is then a
+# few statements per chunk of photos instead of millions of Python-level rows.
+_MATCHES = """FROM categorization c, json_each(c.data_json) m {join}
+    WHERE c.photo_id IN ({ids}) AND c.status = 'complete' AND json_extract(m.value, '$.confidence') >= ?"""
+_NEW_TAGS = "INSERT OR IGNORE INTO tag (name) SELECT DISTINCT json_extract(m.value, '$.tag') " + _MATCHES
+_APPLY = (
+    "INSERT INTO photo_tag (photo_id, tag_id, source, confidence)"
+    " SELECT c.photo_id, t.id, ?, MAX(json_extract(m.value, '$.confidence')) "
+    + _MATCHES
+    + " AND NOT EXISTS (SELECT 1 FROM rejected_tag r WHERE r.photo_id = c.photo_id AND r.tag_id = t.id)"
+    " GROUP BY c.photo_id, t.id"
+)
+_TAG_JOIN = "JOIN tag t ON t.name = json_extract(m.value, '$.tag')"
+
+
+def apply_auto_tags(photo_ids: Sequence[int], threshold: float, chunk: int = 5000) -> None:
     """Matches at or above the auto_tagging threshold, from every engine's categorization, become the
     photos' auto tags, except those the user rejected. The user's own tags and sidecar keywords are
-    never touched. Set-based (a few queries per chunk of photos), so the whole library re-tags in
-    seconds when the threshold changes."""
-    tag_ids = dict(Tag.select(Tag.name, Tag.id).tuples())
+    never touched."""
     for start in range(0, len(photo_ids), chunk):
-        ids = list(photo_ids[start : start + chunk])
-        rejections = RejectedTag.select(RejectedTag.photo, RejectedTag.tag).where(RejectedTag.photo.in_(ids))
-        rejected = set(rejections.tuples())
-        best: dict[tuple[int, str], float] = {}
-        records = Categorization.select(Categorization.photo, Categorization.data_json).where(
-            Categorization.photo.in_(ids) & (Categorization.status == "complete")
-        )
-        for pid, data in records.tuples():
-            for match in json.loads(data or "[]"):
-                name, confidence = match["tag"], float(match["confidence"])
-                if confidence >= threshold and confidence > best.get((pid, name), -1.0):
-                    best[(pid, name)] = confidence
-        rows = []
-        for (pid, name), confidence in best.items():
-            if name not in tag_ids:
-                tag_ids[name] = tag_id(name)
-            if (pid, tag_ids[name]) not in rejected:
-                rows.append({"photo": pid, "tag": tag_ids[name], "source": AUTO, "confidence": confidence})
+        ids = [int(i) for i in photo_ids[start : start + chunk]]
+        marks = ",".join("?" * len(ids))
+        db.execute_sql(_NEW_TAGS.format(join="", ids=marks), [*ids, threshold])
         PhotoTag.delete().where(PhotoTag.photo.in_(ids) & (PhotoTag.source == AUTO)).execute()
-        for i in range(0, len(rows), 200):  # SQLite caps the variables in one statement
-            PhotoTag.insert_many(rows[i : i + 200]).execute()
+        db.execute_sql(_APPLY.format(join=_TAG_JOIN, ids=marks), [AUTO, *ids, threshold])
 
 
 def _store_stage(photo_id: int, stage: str, result: Any) -> None:
