@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import queue
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,9 @@ def default_processes() -> int:
 
 
 def _worker_main(inbox: Any, outbox: Any, worker_id: int) -> None:
+    # Decoders warn about damaged files on stderr ("Corrupt EXIF data"); what is wrong with a file is
+    # reported as its error row or decode warnings instead, not as noise in the user's terminal.
+    warnings.simplefilter("ignore")
     try:
         import cv2
 
