@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import resource
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.core.analysis import decode
 from app.core.analysis.decode import WORKING_LONG_SIDE, DecodeError, decode_image
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 
@@ -98,3 +100,62 @@ def test_alpha_is_kept_separately(corpus: Path) -> None:
     d = _decode(corpus / "formats" / "webp_alpha.webp")
     assert d.has_alpha and d.alpha is not None and d.alpha.size == d.image.size
     assert d.alpha.getextrema()[0] < 255
+
+
+def _png(im: Image.Image, **params: object) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "PNG", compress_level=1, **params)
+    return out.getvalue()
+
+
+def _sample(mode: str) -> tuple[bytes, Image.Image]:
+    """(a PNG in `mode`, the same picture as the RGBA or RGB image the old full-size path made)."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:613, 0:947]  # odd sizes: partial reduce blocks and a partial last band
+    gray = (np.sin(xx / 9.0) * np.cos(yy / 13.0) * 100 + 128 + rng.integers(0, 24, xx.shape)).astype(np.uint8)
+    rgb = Image.fromarray(np.dstack([gray, np.roll(gray, 5, 1), 255 - gray]))
+    if mode == "I;16":
+        return _png(Image.fromarray(gray.astype(np.uint16) * 257)), Image.fromarray(gray).convert("RGB")
+    if mode == "P+tRNS":
+        im = rgb.quantize(48)
+        im.info["transparency"] = 3
+        return _png(im, transparency=3), im.convert("RGBA")
+    im = {
+        "1": lambda: Image.fromarray(gray > 128),
+        "P": lambda: rgb.quantize(48),
+        "RGBA": lambda: Image.merge("RGBA", (*rgb.split(), Image.fromarray(255 - gray))),
+        "LA": lambda: Image.merge("LA", (Image.fromarray(gray), Image.fromarray(255 - gray))),
+    }.get(mode, lambda: rgb.convert(mode))()
+    return _png(im), im.convert("RGBA")
+
+
+@pytest.mark.parametrize("long_side", [100, 400], ids=["reduce-3x3", "no-reduce"])
+@pytest.mark.parametrize("mode", ["1", "L", "P", "P+tRNS", "RGB", "RGBA", "LA", "I;16"])
+def test_banded_shrink_gives_the_pixels_of_a_whole_image_conversion(
+    mode: str, long_side: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, full = _sample(mode)
+    # the old path: convert the whole image, then thumbnail (box-reduce + Lanczos); alpha bicubic
+    ref = full.convert("RGB")
+    ref.thumbnail((long_side, long_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    ref_alpha = full.getchannel("A").resize(ref.size) if full.mode == "RGBA" else None
+    for band_pixels in (10**9, 20_000):  # one band, then 30 of 21 rows
+        monkeypatch.setattr(decode, "BAND_PIXELS", band_pixels)
+        d = decode_image(data, "PNG", long_side=long_side)
+        assert np.array_equal(np.asarray(d.image), np.asarray(ref)), (mode, band_pixels)
+        if ref_alpha is None or ref_alpha.getextrema() == (255, 255):
+            assert d.alpha is None
+        else:
+            assert d.alpha is not None and d.alpha.size == ref.size
+            diff = np.abs(np.asarray(d.alpha, dtype=np.float32) - np.asarray(ref_alpha, dtype=np.float32))
+            # the same bicubic from full size; after a box-reduce, a hair apart at edges
+            assert diff.max() == 0 if long_side == 400 else diff.mean() < 1.5, (mode, band_pixels)
+
+
+def test_working_size_rounds_like_thumbnail() -> None:
+    rng = np.random.default_rng(3)
+    for w, h in [(947, 613), (613, 947), (65, 1), (1, 65), (640, 640), *rng.integers(1, 900, (40, 2))]:
+        im = Image.new("L", (int(w), int(h)), 90)
+        expected = im.copy()
+        expected.thumbnail((64, 64))
+        assert decode_image(_png(im), "PNG", long_side=64).image.size == expected.size, (w, h)

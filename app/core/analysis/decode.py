@@ -1,14 +1,17 @@
 """One safe decode per photo: container by content, size checked before any pixel memory is
-allocated, JPEG draft() so we never decode more pixels than the working image needs, EXIF
-orientation applied, colors converted to sRGB. Every failure becomes a DecodeError with a reason a
-person can read."""
+allocated, JPEG draft() so we never decode more pixels than the working image needs, mode and
+color conversions done on bands while shrinking (never on a full-size copy), EXIF orientation
+applied, colors converted to sRGB. Every failure becomes a DecodeError with a reason a person can
+read."""
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,10 +27,20 @@ except ImportError:  # HEIC then fails with a clear reason instead of at import
 WORKING_LONG_SIDE = 2048
 MAX_PIXELS = 200_000_000  # 200 MP: beyond any camera; refuses decompression bombs
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow raises DecompressionBombError past twice this
+REDUCING_GAP = 3.0  # box-reduce to >= 3x the working size, then Lanczos (as thumbnail(reducing_gap=3))
+BAND_PIXELS = 4_000_000  # source pixels converted at a time: <= ~40 MB of transient copies
+# Formats without draft() (PNG, TIFF, WebP, GIF, BMP, HEIF) are decoded whole, in their native mode:
+# Pillow's decoders fill one full-size buffer in a single load() and cannot resume from a band. That
+# buffer is the memory floor (1 byte a pixel for 1-bit, L and P; 4 for RGB and RGBA: <= 800 MB under
+# MAX_PIXELS); everything after it is band- or working-size. Not chosen: a lower pixel limit for those
+# formats (it would refuse real 100-150 MP medium-format TIFFs and stitched panoramas) and our own
+# banded PNG inflate + unfilter (a second PNG decoder to keep safe, for one format of several).
 
 RAW_FORMATS = frozenset({"DNG", "CR2", "CR3", "NEF", "ARW", "ORF", "RAF", "RW2", "PEF", "SRW"})
 _TRUNCATED_LOCK = threading.Lock()  # LOAD_TRUNCATED_IMAGES is a Pillow global
 _SRGB = ImageCms.createProfile("sRGB")
+_WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})  # scaled to "L" by _normalize
+_FILTERABLE = frozenset({"L", "RGB", "CMYK", "YCbCr", "LAB", "RGBX"})  # reduce() and resize() take them
 
 # EXIF orientation -> transposes that show the photo upright
 _ORIENT = {
@@ -109,45 +122,126 @@ def _tiff_refine(data: bytes) -> str:
     return "TIFF"
 
 
-def _to_rgb(im: Image.Image, warn: list[str]) -> tuple[Image.Image, Image.Image | None]:
-    """Any Pillow mode -> (RGB in sRGB, optional alpha)."""
+def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int] | None:
+    """The size Image.thumbnail((long_side, long_side)) would give (same rounding), None if no shrink."""
+    w, h = size
+    if w <= long_side and h <= long_side:
+        return None
+
+    def round_aspect(number: float, key: Callable[[int], float]) -> int:
+        return max(min(math.floor(number), math.ceil(number), key=key), 1)
+
+    aspect = w / h
+    if aspect <= 1:
+        return round_aspect(long_side * aspect, key=lambda n: abs(aspect - n / long_side)), long_side
+    return long_side, round_aspect(long_side / aspect, key=lambda n: 0 if n == 0 else abs(aspect - long_side / n))
+
+
+def _wide_peak(im: Image.Image) -> float:
+    """Largest value of a 16/32-bit or float image, a band at a time (getextrema refuses I;16B)."""
+    rows = max(1, BAND_PIXELS // im.width)
+    return max(
+        float(np.asarray(im.crop((0, y, im.width, min(im.height, y + rows)))).max(initial=0))
+        for y in range(0, im.height, rows)
+    )
+
+
+def _normalize(im: Image.Image, peak: float) -> tuple[Image.Image, Image.Image | None]:
+    """Per-pixel part of the conversion, safe to run on bands: any Pillow mode -> a mode the filters
+    take (colors as stored) and the alpha channel if any. `peak` is the whole image's _wide_peak."""
     alpha = None
-    mode = im.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+    if im.mode in _WIDE_MODES:
         arr = np.asarray(im, dtype=np.float32)
-        # 16-bit data spans 0..65535; some writers store 8-bit values in a 16-bit container, and
-        # scaling those by 1/257 would show a black frame, so keep them as they are
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        im = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    elif mode == "F":
-        arr = np.asarray(im, dtype=np.float32)
-        im = Image.fromarray(np.clip(arr * (255.0 if arr.max(initial=0) <= 1.0 else 1.0), 0, 255).astype(np.uint8))
-    if im.mode in ("P", "PA") or (im.mode in ("L", "RGB") and "transparency" in im.info):
-        im = im.convert("RGBA")
-    if im.mode in ("LA", "RGBa", "La"):
+        if im.mode == "F":
+            arr = np.clip(arr * (255.0 if peak <= 1.0 else 1.0), 0, 255)
+        else:
+            # 16-bit data spans 0..65535; some writers store 8-bit values in a 16-bit container,
+            # and scaling those by 1/257 would show a black frame, so keep them as they are
+            top = 65535.0 if peak > 255 else 255.0
+            arr = np.clip(arr / top * 255.0 + 0.5, 0, 255)
+        im = Image.fromarray(arr.astype(np.uint8), "L")
+    if im.mode == "P" and "transparency" not in im.info:
+        im = im.convert("RGB")
+    elif im.mode in ("P", "PA", "LA", "RGBa", "La") or (im.mode in ("L", "RGB") and "transparency" in im.info):
         im = im.convert("RGBA")
     if im.mode == "RGBA":
         alpha = im.getchannel("A")
-        if alpha.getextrema() == (255, 255):
-            alpha = None
         im = im.convert("RGB")
-    icc = im.info.get("icc_profile")
+    if im.mode not in _FILTERABLE:  # "1" would be resized NEAREST; the rest are not filterable
+        im = im.convert("L" if im.mode == "1" else "RGB")
+    return im, alpha
+
+
+def _shrink_in_bands(
+    im: Image.Image, factor: tuple[int, int], width: int | None, peak: float
+) -> tuple[Image.Image, Image.Image | None]:
+    """_normalize, reduce(factor) and, with `width`, the horizontal Lanczos pass, a band of rows at
+    a time: the result is `width` wide and as tall as the reduced image, ready for the vertical
+    pass. Pillow resizes in two separable passes (horizontal, then vertical, each rounded to 8
+    bits), so this gives the same pixels as converting and resizing the whole image, without the
+    full-size converted copy."""
+    w, h = im.size
+    rows = max(1, BAND_PIXELS // w // factor[1]) * factor[1]  # bands start on reduce-block rows
+    reduced_w = -(-w // factor[0])
+
+    def band(y: int) -> tuple[Image.Image, Image.Image | None]:
+        part, alpha = _normalize(im if rows >= h else im.crop((0, y, w, min(h, y + rows))), peak)
+        if factor != (1, 1):
+            part, alpha = part.reduce(factor), None if alpha is None else alpha.reduce(factor)
+        if width is not None:
+            box = (0.0, 0.0, w / factor[0], part.height)  # the source's extent in reduced pixels
+            part = part.resize((width, part.height), Image.Resampling.LANCZOS, box=box)
+            alpha = None if alpha is None else alpha.resize((width, part.height), box=box)
+        return part, alpha
+
+    work, alpha = band(0)
+    if rows >= h:
+        return work, alpha
+    size = (reduced_w if width is None else width, -(-h // factor[1]))
+    out, out_alpha = Image.new(work.mode, size), None if alpha is None else Image.new("L", size)
+    for y in range(0, h, rows):
+        part, part_alpha = (work, alpha) if y == 0 else band(y)
+        out.paste(part, (0, y // factor[1]))
+        if out_alpha is not None and part_alpha is not None:
+            out_alpha.paste(part_alpha, (0, y // factor[1]))
+    return out, out_alpha
+
+
+def _working(im: Image.Image, long_side: int) -> tuple[Image.Image, Image.Image | None]:
+    """The loaded full-size image -> (working image in a filterable mode, colors as stored; alpha).
+    Pillow's thumbnail recipe (box-reduce by an integer factor to >= REDUCING_GAP x the target,
+    then Lanczos), with everything up to the vertical pass done on bands: beside the decoded
+    image only band-size and working-width memory is used."""
+    w, h = im.size
+    final = _fit(im.size, long_side)
+    factor = (1, 1)
+    if final is not None:
+        factor = (int(w / final[0] / REDUCING_GAP) or 1, int(h / final[1] / REDUCING_GAP) or 1)
+    if factor == (1, 1) and im.mode in _FILTERABLE and "transparency" not in im.info:
+        # nothing to convert or reduce: one resize() reads the decoded image directly
+        work = im if final is None else im.resize(final, Image.Resampling.LANCZOS)
+        return work, None
+    peak = _wide_peak(im) if im.mode in _WIDE_MODES else 0.0
+    work, alpha = _shrink_in_bands(im, factor, None if final is None else final[0], peak)
+    if alpha is not None and alpha.getextrema() == (255, 255):
+        alpha = None
+    if final is not None:  # the vertical pass
+        box = (0.0, 0.0, work.width, h / factor[1])
+        work = work.resize(final, Image.Resampling.LANCZOS, box=box)
+        alpha = None if alpha is None else alpha.resize(final, box=box)
+    return work, alpha
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None, warn: list[str]) -> Image.Image:
+    """Working image (colors as stored) -> RGB in sRGB. Runs after the shrink: the transform then
+    costs working-size memory and time, not full-size."""
     if icc and im.mode in ("RGB", "CMYK", "L"):
         try:
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             im = ImageCms.profileToProfile(im, src, _SRGB, outputMode="RGB")
         except Exception as exc:  # a broken profile: colors as stored, with a note
             warn.append(f"ICC profile ignored ({exc})")
-    if im.mode != "RGB":
-        im = im.convert("RGB")
-    return im, alpha
-
-
-def _shrink(im: Image.Image, long_side: int) -> Image.Image:
-    if max(im.size) > long_side:
-        im = im.copy() if im.readonly else im
-        im.thumbnail((long_side, long_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return im
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def _apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
@@ -192,11 +286,10 @@ def _decode_pillow(data: bytes, fmt: str, long_side: int) -> Decoded:
     source = im
     truncated = _load(im)
     full_w, full_h = _oriented_size(*declared, orientation)  # draft() shrank im.size, not the photo
-    rgb, alpha = _to_rgb(im, warn)
-    rgb = _shrink(rgb, long_side)
+    work, alpha = _working(im, long_side)
+    rgb = _apply_orientation(_to_srgb(work, source.info.get("icc_profile"), warn), orientation)
     if alpha is not None:
-        alpha = _apply_orientation(alpha.resize(rgb.size), orientation)
-    rgb = _apply_orientation(rgb, orientation)
+        alpha = _apply_orientation(alpha, orientation)
     return Decoded(
         image=rgb,
         alpha=alpha,
@@ -247,8 +340,8 @@ def _decode_raw(data: bytes, fmt: str, long_side: int) -> Decoded:
         raise
     except Exception as exc:  # LibRaw errors and anything else from a damaged file
         raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
-    rgb, _ = _to_rgb(preview, warn)
-    rgb = _apply_orientation(_shrink(rgb, long_side), orientation)
+    work, _ = _working(preview, long_side)
+    rgb = _apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), orientation)
     return Decoded(rgb, None, full[0], full[1], fmt, 1, "RAW", False, False, orientation, False, None, warn)
 
 

@@ -139,6 +139,7 @@ def process(task: Task) -> Outcome:
         out.metadata = extract_metadata(data, decoded.source, decoded.format)
         out.timings_ms["metadata"] = (time.perf_counter() - t2) * 1000
     del data
+    decoded.source = None  # the full-size pixels: the stages need only the working image
     for stage in task.stages:
         start = time.perf_counter()
         try:
