@@ -1,4 +1,5 @@
-"""Shared fixtures: where the read-only test corpus lives, and a headless Qt platform."""
+"""Shared fixtures: where the read-only test corpus lives, a headless Qt platform, and a temporary
+system trash."""
 
 from __future__ import annotations
 
@@ -41,3 +42,17 @@ def originals_untouched():
     after = _fingerprints(CORPUS)
     changed = sorted(p for p in before if after.get(p) != before[p])
     assert not changed, f"the tests changed original photos: {changed[:10]}"
+
+
+@pytest.fixture
+def trash_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """send2trash's home trash moved into tmp_path. It reads XDG_DATA_HOME at import time, so setting
+    the environment variable in a test is too late: patch the module's copies instead."""
+    import send2trash.plat_other as plat_other
+
+    data = tmp_path / "xdg"
+    data.mkdir()
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", bytes(data))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", bytes(data / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
+    return data / "Trash"

@@ -22,13 +22,17 @@ re-clustered on their own. Pairs the user marked "not duplicates" are never an e
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
+
+from app.core.analysis.colors import chroma_share
 
 # Chosen on ../shared/corpus/dupes (bench/dupes_eval.py: pairwise over 148 files, 8 orientations and
 # the guards below, the "hard" crop16x9/heavy variants excluded; clusters as a user sees them):
@@ -300,6 +304,14 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
 
 
 # -- keeper --------------------------------------------------------------------------------------------
+# Grayscale vs colour from the stored histogram's coloured share (colors.chroma_share). On the corpus
+# gray copies measure 0.0 % and colour photos 30-100 %; near-neutral photos (a star field, a moon)
+# sit at 0-5 %. The gap between the two limits keeps JPEG noise around one limit from ever flipping
+# the keeper: the rule only demotes a clearly gray copy when a clearly colour one exists.
+GRAY_MAX_CHROMA = 1.0
+COLOUR_MIN_CHROMA = 10.0
+
+
 @dataclass
 class PhotoFacts:
     """What the keeper rules look at."""
@@ -313,6 +325,9 @@ class PhotoFacts:
     has_exif: bool = False
     has_gps: bool = False
     taken_at: str | datetime | date | None = None  # ISO text or a datetime
+    jpeg_quality: int | None = None  # estimated from the quantization tables; None when not a JPEG
+    # the stored 32-colour histogram (the catalog's colors_json text, or parsed); None: not analyzed
+    colors: str | Sequence[Sequence[object]] | None = None
 
     @property
     def pixels(self) -> int:
@@ -331,20 +346,51 @@ class PhotoFacts:
         """Capture time as sortable ISO text, "" when unknown."""
         return self.taken_at.isoformat() if isinstance(self.taken_at, date) else (self.taken_at or "")
 
+    @cached_property
+    def chroma(self) -> float | None:
+        """Percent of the picture in coloured tones, None when unknown. Lazy: only cluster members
+        are ever asked, and parsing every photo's histogram would slow each re-cluster."""
+        if self.colors is None:
+            return None
+        try:
+            histogram = json.loads(self.colors) if isinstance(self.colors, str) else self.colors
+            return chroma_share(histogram) if histogram else None
+        except (ValueError, TypeError, IndexError):  # a damaged row must not stop the clustering
+            return None
 
-def _rank(p: PhotoFacts) -> tuple:
-    return (-p.pixels, not p.lossless, -p.metadata, p.taken or "9999", len(p.path), p.path)
+    @property
+    def grayscale(self) -> bool:
+        return self.chroma is not None and self.chroma < GRAY_MAX_CHROMA
+
+    @property
+    def colour(self) -> bool:
+        return self.chroma is not None and self.chroma >= COLOUR_MIN_CHROMA
+
+
+def _rank(p: PhotoFacts, colour_group: bool) -> tuple:
+    # a gray copy of a colour photo is a derivative; unknown quality (not a JPEG) ranks as the lowest
+    gray_copy = colour_group and p.grayscale
+    quality = p.jpeg_quality or 0
+    return (-p.pixels, not p.lossless, gray_copy, -quality, -p.metadata, p.taken or "9999", len(p.path), p.path)
 
 
 def propose_keeper(members: Sequence[PhotoFacts]) -> tuple[PhotoFacts, str]:
     """The copy to keep and why, in words, against the runner-up. Rules in order: most pixels,
-    lossless/original format over re-encodes, richest metadata, earliest capture date, shortest path."""
-    ranked = sorted(members, key=_rank)
+    lossless/original format over re-encodes, colour over a grayscale copy, higher JPEG quality,
+    richest metadata, earliest capture date, shortest path."""
+    colour_group = any(p.colour for p in members)
+    ranked = sorted(members, key=lambda p: _rank(p, colour_group))
     best, runner = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
     if best.pixels != runner.pixels:
         return best, f"largest: {best.width}x{best.height} vs {runner.width}x{runner.height}"
     if best.lossless != runner.lossless:
         return best, f"lossless {best.format} over the {runner.format} re-encode"
+    if colour_group and best.grayscale != runner.grayscale:
+        return best, "colour, the others are grayscale"
+    if (best.jpeg_quality or 0) != (runner.jpeg_quality or 0):
+        if runner.jpeg_quality is None:
+            return best, f"JPEG q{best.jpeg_quality} over the {runner.format or 'other'} copy of unknown quality"
+        return best, f"higher JPEG quality: q{best.jpeg_quality} vs q{runner.jpeg_quality}"
     if best.metadata != runner.metadata:
         return best, "richest metadata: " + " and ".join(
             n for n, on in (("EXIF", best.has_exif), ("GPS", best.has_gps)) if on

@@ -135,8 +135,8 @@ def confirm_trash(parent: QWidget, plan: TrashPlan) -> bool:
     more = f"\n  … and {n - 10} more (see details)" if n > 10 else ""
     box.setInformativeText(
         f"Keeping  {Path(plan.keeper).name}\n\nTo the trash:\n{listed}{more}\n\n"
-        "Nothing is deleted: the files go to the system trash. Undo here, restore them from the "
-        "trash, or run `tessera untrash`."
+        "Nothing is deleted: the files go to the system trash. Undo here, restore them later with "
+        "File > Trashed Photos…, or run `tessera untrash`."
     )
     box.setDetailedText("\n".join(f"{p}  ({s:,} bytes)" for p, s in plan.files))
     go = box.addButton("Move to Trash", QMessageBox.ButtonRole.AcceptRole)

@@ -146,6 +146,30 @@ def test_keeper_rules_and_reasons() -> None:
     assert dupes.propose_keeper([longer, small]) == (small, "same size, format and metadata: shortest path")
 
 
+def test_keeper_prefers_colour_then_jpeg_quality() -> None:
+    def jpeg(pid: int, quality: int | None, colors: object = None, fmt: str = "JPEG", **kw) -> dupes.PhotoFacts:
+        return dupes.PhotoFacts(pid, f"/{pid}.jpg", 1500, 1000, fmt, 5, jpeg_quality=quality, colors=colors, **kw)
+
+    colour = [["#C78655", 60.0], ["#7F7F7F", 40.0]]  # JSON as the catalog stores it, or parsed
+    gray = '[["#7F7F7F", 60.0], ["#535353", 40.0]]'
+    q92, q88 = jpeg(1, 92), jpeg(2, 88, has_exif=True, has_gps=True)
+    assert dupes.propose_keeper([q88, q92]) == (q92, "higher JPEG quality: q92 vs q88")  # before metadata
+    # a grayscale copy is a derivative even when re-saved at a higher quality
+    original, gray_copy = jpeg(3, 88, colour), jpeg(4, 95, gray)
+    assert original.colour and gray_copy.grayscale and gray_copy.chroma == 0.0
+    assert dupes.propose_keeper([gray_copy, original]) == (original, "colour, the others are grayscale")
+    # a gray photo (no colour copy in the group): no colour rule, quality decides
+    assert dupes.propose_keeper([jpeg(5, 88, gray), jpeg(6, 92, gray)])[1] == "higher JPEG quality: q92 vs q88"
+    # a near-neutral picture (JPEG noise around the gray limit) is neither: quality still decides
+    faint = jpeg(7, 88, [["#0D0F0E", 95.0], ["#2A2624", 5.0]])
+    assert not faint.colour and dupes.propose_keeper([faint, jpeg(8, 92, gray)])[0].id == 8
+    # unknown histogram (not analyzed yet) is not grayscale
+    assert not jpeg(9, 88).grayscale and jpeg(9, 88).chroma is None
+    assert jpeg(9, 88, "not json").chroma is None
+    webp = jpeg(10, None, fmt="WEBP")
+    assert dupes.propose_keeper([webp, q88]) == (q88, "JPEG q88 over the WEBP copy of unknown quality")
+
+
 def _pairwise(files: list[str], group: dict[str, str], clusters: list[dupes.Cluster], name: dict[int, str]):
     found = {tuple(sorted((name[a.id], name[b.id]))) for c in clusters for a, b in itertools.combinations(c.members, 2)}
     found = {p for p in found if p[0] in files and p[1] in files}
@@ -218,13 +242,43 @@ def test_default_settings_precision_and_recall_on_corpus(dupes_library) -> None:
         assert tuple(sorted((f, original))) in found
 
 
+def test_keepers_on_the_corpus_catalog_and_their_reasons(dupes_library) -> None:
+    """Same-size JPEG copies are told apart by colour and JPEG quality as the catalog stores them
+    (jpeg_quality, the 32-colour histogram), not by the shortest path."""
+    _, photos = dupes_library
+    _, facts, _ = duplicates.load()
+    by_name = {Path(f.path).name: f for f in facts.values()}
+
+    def keeper(*names: str) -> tuple[str, str]:
+        best, reason = dupes.propose_keeper([by_name[n] for n in names])
+        return Path(best.path).name, reason
+
+    # the gray copy has a shorter name and the same pixels: colour wins
+    assert keeper("g02_coffee_gray.jpg", "g02_coffee.jpg") == ("g02_coffee.jpg", "colour, the others are grayscale")
+    assert keeper("g20_calla.jpg", "g20_calla_gray.jpg") == ("g20_calla.jpg", "colour, the others are grayscale")
+    # q92 original vs its q88 re-encode, and vs a q40 one
+    assert keeper("g02_coffee_bright.jpg", "g02_coffee.jpg") == ("g02_coffee.jpg", "higher JPEG quality: q92 vs q88")
+    assert keeper("g21_city_q40.jpg", "g21_city.jpg") == ("g21_city.jpg", "higher JPEG quality: q92 vs q40")
+    # a gray original and its gray copy: no colour rule, quality decides
+    assert keeper("g07_camera_gray.jpg", "g07_camera.jpg") == ("g07_camera.jpg", "higher JPEG quality: q92 vs q88")
+    # the heavy re-encode (gray, quarter size, JPEG 50) loses on pixels first
+    assert keeper("g04_hubble_deep_field_heavy.jpg", "g04_hubble_deep_field.jpg") == (
+        "g04_hubble_deep_field.jpg",
+        "largest: 1000x872 vs 250x218",
+    )
+    # every similar cluster keeps its original
+    kind = {r["file"]: r["transform"] for r in csv.DictReader((photos / "groundtruth.csv").read_text().splitlines())}
+    for c in duplicates.library_clusters():
+        if c.tier == dupes.SIMILAR:
+            assert kind[Path(facts[c.keeper].path).name] == "original", c.keeper_reason
+
+
 def test_cli_lists_and_trashes_others_then_remembers_decisions(
-    dupes_library, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    dupes_library, capsys: pytest.CaptureFixture[str], trash_dir: Path
 ) -> None:
     import json
 
-    lib, photos = dupes_library
-    monkeypatch.setenv("XDG_DATA_HOME", str(photos.parent / "xdg"))  # a trash on the same disk, not the user's
+    lib, _ = dupes_library
     argv = ["--library", str(lib.root), "dupes"]
     lib.writer.flush()
     assert main([*argv, "--json"]) == 0
@@ -244,6 +298,7 @@ def test_cli_lists_and_trashes_others_then_remembers_decisions(
     assert Path(keeper["path"]).exists()
     for m in others:
         assert not Path(m["path"]).exists()
+        assert (trash_dir / "files" / Path(m["path"]).name).exists(), "in the temporary trash, not the user's"
         assert Photo.get_by_id(m["id"]).status == "trashed"
     records = {r.path: r.id for r in TrashRecord.select()}
     assert {m["path"] for m in others} <= set(records)

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import send2trash.plat_other as plat_other
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -49,17 +48,6 @@ def _ids(clusters: list[dupes.Cluster]) -> list[list[int]]:
 
 def _name(photo_id: int) -> str:
     return Photo.get_by_id(photo_id).filename
-
-
-@pytest.fixture
-def trash_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """send2trash's home trash moved into tmp_path (it reads XDG_DATA_HOME at import time)."""
-    data = tmp_path / "xdg"
-    data.mkdir()
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", bytes(data))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", bytes(data / "Trash"))
-    monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
-    return data / "Trash"
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ colors (tests/core/test_colors.py) and checked on real photos.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -111,3 +113,19 @@ def analyze_colors(image: Image.Image, alpha: Image.Image | None = None) -> Colo
         if counts[i] > 0
     ]
     return ColorResult(colors=colors[:HISTOGRAM_COLORS], predominant=predominant)
+
+
+# A colour counts as coloured from this CIELAB chroma: JPEG noise in a gray picture stays under ~6
+# (and a grayscale JPEG is exactly neutral); skin, sky and foliage are 15 and more.
+MIN_CHROMA = 8.0
+
+
+def chroma_share(histogram: Sequence[Sequence[Any]]) -> float:
+    """Percent of the picture in coloured tones, from its stored 32-colour histogram
+    ([["#RRGGBB", percent], ...], `ColorResult.colors`): near 0 for grayscale, cheap (no decode)."""
+    if not histogram:
+        return 0.0
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h, _ in histogram], dtype=np.uint8)
+    _, chroma, _ = _lch(rgb)
+    shares = np.array([float(s) for _, s in histogram])
+    return round(float(shares[chroma >= MIN_CHROMA].sum()), 1)

@@ -15,6 +15,7 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
     q = Photo.select(
         Photo.id, Photo.path, Photo.width, Photo.height, Photo.format, Photo.size, Photo.exif_json, Photo.gps_lat,
         Photo.taken_at, Photo.sha256, Photo.phash, Photo.orientation_phashes, Photo.detail, Photo.lightness,
+        Photo.jpeg_quality, Photo.colors_json,
     ).where((Photo.status == OK) & Photo.phash.is_null(False))  # fmt: skip
     if photo_ids is not None:
         q = q.where(Photo.id.in_(photo_ids))
@@ -32,7 +33,8 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
         facts[p.id] = dupes.PhotoFacts(
             p.id, p.path, p.width or 0, p.height or 0, p.format or "", p.size or 0,
             has_exif=bool(p.exif_json and p.exif_json not in ("{}", "null") and '"exif": {}' not in p.exif_json),
-            has_gps=p.gps_lat is not None, taken_at=p.taken_at,
+            has_gps=p.gps_lat is not None, taken_at=p.taken_at, jpeg_quality=p.jpeg_quality,
+            colors=p.colors_json,  # raw text: parsed only for cluster members
         )  # fmt: skip
         if p.sha256:
             sha[p.id] = p.sha256
