@@ -358,6 +358,24 @@ def cmd_untrash(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_xmp(args: argparse.Namespace) -> int:
+    from app.core.xmp_export import export_sidecars
+
+    if bool(args.photos) == args.all:
+        raise UsageFailure("name photos (ids or paths) or give --all, not both")
+    with _open_library(args) as lib:
+        ids = None if args.all else [lib.resolve_photo(ref).id for ref in args.photos]
+        report = export_sidecars(lib, ids, progress=StderrProgress(args.quiet or not args.all))
+    _report_failures(report.failed)
+    if args.json:
+        _print_json({"written": report.written, "failed": [{"path": p, "reason": r} for p, r in report.failed]})
+    else:
+        for path in report.written:
+            print(path)
+        print(report.summary(), file=sys.stderr)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from app.gui.app import run_gui
 
@@ -511,6 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trash-others", type=int, metavar="CLUSTER_ID", help="keep the proposed keeper, trash the rest")
     p.add_argument("--not-duplicates", type=int, metavar="CLUSTER_ID", help="remember a cluster as different photos")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = add("export-xmp", cmd_export_xmp, "write tags, rating and color label to XMP sidecars (merged in place)")
+    p.add_argument("photos", nargs="*", metavar="PHOTO", help="photo ids or file paths")
+    p.add_argument("--all", action="store_true", help="every photo in the library")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = add("trashed", cmd_trashed, "photos Tessera moved to the system trash")
     p.add_argument("--json", action="store_true")

@@ -22,6 +22,7 @@ from app.core.ingest.importer import ImportReport, import_paths
 
 ENV_VAR = "TESSERA_LIBRARY"
 CATALOG = "catalog.sqlite"
+AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
 
 
 def default_library_path() -> Path:
@@ -94,6 +95,13 @@ class Library:
     @property
     def auto_tagging(self) -> float:
         return float(self.setting("auto_tagging", str(DEFAULT_AUTO_TAGGING)) or DEFAULT_AUTO_TAGGING)
+
+    @property
+    def auto_write_sidecars(self) -> bool:
+        return self.setting(AUTO_WRITE_SIDECARS, "0") == "1"
+
+    def set_auto_write_sidecars(self, on: bool) -> None:
+        self.set_setting(AUTO_WRITE_SIDECARS, "1" if on else "0")
 
     # -- work -------------------------------------------------------------------------------------
     def import_folders(

@@ -21,7 +21,8 @@ from defusedxml import ElementTree as SafeET
 from app.core import xmp
 
 MAX_SIDECAR = 16 << 20  # darktable histories can be long; anything beyond this is not a sidecar
-NS = {**xmp.NS, "darktable": "http://darktable.sf.net/"}
+# tessera:tags lists the keywords Tessera itself put in the sidecar: the only ones it may take out
+NS = {**xmp.NS, "darktable": "http://darktable.sf.net/", "tessera": "http://ns.tessera.photo/1.0/"}
 _RDF = "{" + NS["rdf"] + "}"
 _DESC = _RDF + "Description"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -50,6 +51,7 @@ class SidecarData:
     label: str | None = None  # color label name ("Red", "Green", ...)
     title: str | None = None
     description: str | None = None
+    tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see NS)
     error: str | None = None  # why the sidecar could not be read; the other fields are then empty
 
 
@@ -135,6 +137,7 @@ def parse_sidecar(root: Element) -> SidecarData:
         label=facts.label or _darktable_label(root),
         title=facts.title,
         description=facts.description,
+        tessera_tags=_existing(list(root.iter(_DESC)), _q("tessera", "tags")),
     )
 
 
@@ -230,8 +233,11 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(t for t in cleaned if t))
 
 
-def merge_into(root: Element, tags: list[str], rating: int | None, label: str | None) -> None:
-    """Write tags, rating and label into a parsed sidecar tree, leaving everything else alone."""
+def merge_into(
+    root: Element, tags: list[str], rating: int | None, label: str | None, *, ours: list[str] | None = None
+) -> None:
+    """Write tags, rating and label into a parsed sidecar tree, leaving everything else alone.
+    `ours`, when given, records which of the tags Tessera contributed (tessera:tags)."""
     if rating is not None and not -1 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
     tags = _clean_tags(tags)
@@ -253,6 +259,8 @@ def merge_into(root: Element, tags: list[str], rating: int | None, label: str | 
     if any(d.find(dt_key) is not None for d in descs):
         index = _DT_LABELS.index(label) if label in _DT_LABELS else None
         _set_array(descs, dt_key, "Seq", [] if index is None else [str(index)])
+    if ours is not None:
+        _set_array(descs, _q("tessera", "tags"), "Bag", _clean_tags(ours))
 
 
 def _prefixes(path: Path) -> dict[str, str]:
@@ -294,7 +302,9 @@ def _atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
-def write_sidecar(photo_path: Path, tags: list[str], rating: int | None, label: str | None) -> Path:
+def write_sidecar(
+    photo_path: Path, tags: list[str], rating: int | None, label: str | None, *, ours: list[str] | None = None
+) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
 
     Merges into the existing sidecar (found by `find_sidecar`) or creates `<photo name>.xmp`.
@@ -306,6 +316,6 @@ def write_sidecar(photo_path: Path, tags: list[str], rating: int | None, label: 
         target, root, prefixes = photo_path.with_name(sidecar_candidates(photo_path)[0]), _empty_tree(), {}
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
-    merge_into(root, tags, rating, label)
+    merge_into(root, tags, rating, label, ours=ours)
     _atomic_write(target, _serialize(root, prefixes))
     return target

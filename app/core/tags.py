@@ -1,14 +1,17 @@
-"""The user's tag edits and re-applying the auto_tagging threshold. Writes go through the writer."""
+"""The user's tag and rating edits, and re-applying the auto_tagging threshold. Writes go through the
+writer; with the library's auto-write setting on, an edit also updates the photos' XMP sidecars
+(the returned ExportReport says how that went; None when the setting is off)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.core.catalog.models import AUTO, USER, Categorization, PhotoTag, RejectedTag, Tag
+from app.core.catalog.models import AUTO, USER, Categorization, Photo, PhotoTag, RejectedTag, Tag
 from app.core.catalog.store import apply_auto_tags, tag_id
+from app.core.xmp_export import ExportReport, auto_write
 
 
-def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> None:
+def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | None:
     name = name.strip()
     if not name:
         raise ValueError("a tag needs a name")
@@ -20,9 +23,10 @@ def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> None:
             PhotoTag.insert(photo=pid, tag=tid, source=USER, confidence=None).on_conflict_ignore().execute()
 
     lib.writer.call(op)
+    return auto_write(lib, photo_ids)
 
 
-def remove_tag(lib: Any, photo_ids: list[int], name: str) -> None:
+def remove_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | None:
     """Remove a tag as the user sees it: the user's own, and an auto tag, which is then remembered as
     rejected so re-tagging never brings it back. Keywords from sidecars (source xmp) stay: they
     belong to the sidecar and come back on the next import otherwise."""
@@ -44,6 +48,15 @@ def remove_tag(lib: Any, photo_ids: list[int], name: str) -> None:
                 RejectedTag.insert(photo=pid, tag=tag.id).on_conflict_ignore().execute()
 
     lib.writer.call(op)
+    return auto_write(lib, photo_ids, removed=[name])
+
+
+def set_rating(lib: Any, photo_ids: list[int], rating: int | None) -> ExportReport | None:
+    """Stars 0-5, -1 for rejected, None to clear."""
+    if rating is not None and not -1 <= rating <= 5:
+        raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
+    lib.writer.call(lambda: Photo.update(rating=rating).where(Photo.id.in_(list(photo_ids))).execute())
+    return auto_write(lib, photo_ids)
 
 
 def retag_library(lib: Any, threshold: float, batch: int = 5000) -> int:

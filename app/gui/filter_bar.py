@@ -39,6 +39,7 @@ BROWSE_STATUSES = ("ok", "error")  # the grid shows unreadable files too, with a
 
 class FilterBar(QWidget):
     changed = Signal(object)  # Filter
+    similar_cleared = Signal()  # the "Similar to …" banner's Clear, or a full reset
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +81,16 @@ class FilterBar(QWidget):
         self.tag_mode.addItems(["all tags", "any tag"])
         self.tag_chips = QHBoxLayout()
         self.tag_chips.setSpacing(4)
+        self.similar_label = QLabel()
+        self.similar_clear = QPushButton("Clear", toolTip="Back to the filtered photos (Clear Filters also does)")
+        self.similar_banner = QWidget(objectName="similarBanner")
+        self.similar_banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        # the highlight color reads as "a special view is on" in light and dark themes alike
+        self.similar_banner.setStyleSheet(
+            "#similarBanner { background: palette(highlight); border-radius: 4px; }"
+            "#similarBanner QLabel { color: palette(highlighted-text); font-weight: bold; }"
+        )
+        self.similar_banner.hide()
 
         self._layout()
         self._connect()
@@ -107,9 +118,14 @@ class FilterBar(QWidget):
         bottom.addWidget(self.tag_input)
         bottom.addWidget(self.tag_mode)
         bottom.addStretch(1)
+        banner = QHBoxLayout(self.similar_banner)
+        banner.setContentsMargins(8, 2, 4, 2)
+        banner.addWidget(self.similar_label, 1)
+        banner.addWidget(self.similar_clear)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 4, 6, 4)
         outer.setSpacing(4)
+        outer.addWidget(self.similar_banner)
         outer.addLayout(top)
         outer.addLayout(bottom)
 
@@ -127,6 +143,7 @@ class FilterBar(QWidget):
         self.min_share.valueChanged.connect(self.schedule)
         self.tag_input.returnPressed.connect(self._add_typed_tag)
         self.clear.clicked.connect(self.reset)
+        self.similar_clear.clicked.connect(self.clear_similar)
 
     # -- state ------------------------------------------------------------------------------------
     def schedule(self) -> None:
@@ -221,7 +238,18 @@ class FilterBar(QWidget):
             if (lo, hi) == (low, high):
                 self.faces.setCurrentIndex(i)
 
+    def show_similar(self, filename: str, count: int) -> None:
+        self.similar_label.setText(f"Similar to {filename} — {count} most similar photos, best first")
+        self.similar_banner.show()
+
+    def clear_similar(self) -> None:
+        if self.similar_banner.isVisible() or self.similar_label.text():
+            self.similar_banner.hide()
+            self.similar_label.clear()
+            self.similar_cleared.emit()
+
     def reset(self) -> None:
+        self.clear_similar()
         for w in self.findChildren(QWidget):
             w.blockSignals(True)
         self.text.clear()

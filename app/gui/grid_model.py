@@ -1,5 +1,8 @@
 """The grid's model: holds the ids a Filter matches and reads row details lazily, a page at a
-time, so a 100k-photo library opens as fast as a 100-photo one."""
+time, so a 100k-photo library opens as fast as a 100-photo one.
+
+In "similar" mode the rows are the photo Find Similar started from, then its most similar photos
+in similarity order; the filter still narrows them, its sort order does not apply."""
 
 from __future__ import annotations
 
@@ -57,15 +60,37 @@ class PhotoListModel(QAbstractListModel):
         self._row_of: dict[int, int] = {}
         self._rows: dict[int, RowInfo] = {}
         self.duplicate_ids: set[int] = set()
+        self.similar_to: int | None = None
+        self._similarity: dict[int, float] = {}  # photo id -> cosine, in rank order
 
     # -- contents ---------------------------------------------------------------------------------
     def set_filter(self, f: Filter) -> None:
         self.filter = f
         self.reload()
 
+    def set_similar(self, photo_id: int, hits: list[tuple[int, float]]) -> None:
+        """Show `photo_id` and `hits` [(photo id, similarity)], best first."""
+        self.similar_to = photo_id
+        self._similarity = {photo_id: 1.0, **dict(hits)}
+        self.reload()
+
+    def clear_similar(self) -> None:
+        self.similar_to = None
+        self._similarity = {}
+        self.reload()
+
+    def similarity(self, photo_id: int) -> float | None:
+        return self._similarity.get(photo_id) if self.similar_to is not None else None
+
+    def _matching_ids(self) -> list[int]:
+        if self.similar_to is None:
+            return queries.search_ids(self.filter)
+        allowed = set(queries.search_ids(self.filter.with_(photo_ids=tuple(self._similarity))))
+        return [pid for pid in self._similarity if pid in allowed]
+
     def reload(self) -> None:
         self.beginResetModel()
-        self._ids = queries.search_ids(self.filter)
+        self._ids = self._matching_ids()
         self._row_of = {pid: row for row, pid in enumerate(self._ids)}
         self._rows.clear()
         self.endResetModel()
@@ -73,7 +98,7 @@ class PhotoListModel(QAbstractListModel):
     def refresh_rows(self) -> None:
         """Re-read details of the rows (thumbnails and faces arrive while analysis runs), keeping
         the selection; picks up new photos only when the ids changed."""
-        ids = queries.search_ids(self.filter)
+        ids = self._matching_ids()
         if ids != self._ids:
             self.reload()
             return
@@ -135,5 +160,8 @@ class PhotoListModel(QAbstractListModel):
                 lines.append(info.taken_at.replace("T", " "))
             if info.error:
                 lines.append(f"Error: {info.error}")
+            score = self.similarity(info.id)
+            if score is not None and info.id != self.similar_to:
+                lines.append(f"Similarity: {score:.0%}")
             return "\n".join(lines)
         return None

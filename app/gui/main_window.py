@@ -33,7 +33,9 @@ from app.core.catalog import facets, queries
 from app.core.catalog.queries import Filter
 from app.core.ingest.importer import ImportReport
 from app.core.library import Library
+from app.core.similar import SimilarityIndex
 from app.core.stats import library_stats
+from app.core.xmp_export import ExportReport, export_sidecars
 from app.gui.bridge import JobRunner
 from app.gui.dupes_view import DupesWindow
 from app.gui.filter_bar import FilterBar
@@ -41,11 +43,14 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
+from app.gui.settings_dialog import RetagResult, SettingsDialog
 from app.gui.sidebar import Sidebar
 from app.gui.theme import THEMES, apply_theme
 from app.gui.thumbs import ThumbnailCache
+from app.gui.trash_view import TrashedPhotosWindow
 from app.gui.viewer import Viewer
 
+SIMILAR_TOP = 100  # Find Similar shows this many photos after the one it started from
 REFRESH_WHILE_RUNNING_S = 1.5  # the grid fills in while analysis runs, without repainting constantly
 SORTS = (("Date taken", "date", False), ("Newest first", "date", True), ("Name", "name", False),
          ("Size", "size", True), ("Rating", "rating", True), ("Recently imported", "imported", True))  # fmt: skip
@@ -65,8 +70,10 @@ class MainWindow(QMainWindow):
         self.model = PhotoListModel(self)
         self.viewers: list[Viewer] = []
         self.dupes_window: DupesWindow | None = None
+        self.trash_window: TrashedPhotosWindow | None = None
         self._last_refresh = 0.0
         self.last_report: ImportReport | None = None
+        self._similarity: SimilarityIndex | None = None  # loaded on the first Find Similar, kept until a job ends
 
         self.filter_bar = FilterBar()
         self.grid = self._make_grid()
@@ -143,11 +150,21 @@ class MainWindow(QMainWindow):
                               "Ctrl+=")  # fmt: skip
         smaller = self._action("&Smaller Thumbnails", lambda: self.size_slider.setValue(self.size_slider.value() - 40),
                                "Ctrl+-")  # fmt: skip
+        self.export_xmp_action = self._action("&Export XMP Sidecars", self.export_xmp, "Ctrl+E",
+                                              "Write tags, rating and label to .xmp sidecars of the selected "
+                                              "photos (or all shown, when none is selected)")  # fmt: skip
+        self.prefs_action = self._action("&Preferences…", self.open_preferences, "Ctrl+,")
+        self.prefs_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.similar_action = self._action("Find &Similar", self.find_similar, "Ctrl+Shift+S",
+                                           "Show the photos that look most like the current one")  # fmt: skip
+        self.trashed_action = self._action("T&rashed Photos…", self.show_trashed, None,
+                                           "See what Tessera moved to the trash and put photos back")  # fmt: skip
         file_menu = self.menuBar().addMenu("&File")
-        for a in (self.import_action, self.analyze_action, self.cancel_action, None, open_lib, backup, None, quit_):
+        for a in (self.import_action, self.analyze_action, self.cancel_action, None, self.export_xmp_action, None,
+                  self.trashed_action, None, open_lib, backup, None, quit_):  # fmt: skip
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
         edit_menu = self.menuBar().addMenu("&Edit")
-        for a in (find, clear, None, self.tag_action, self.trash_action):
+        for a in (find, clear, None, self.tag_action, self.trash_action, None, self.prefs_action):
             edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(bigger)
@@ -160,6 +177,7 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n)))
         photo_menu = self.menuBar().addMenu("&Photo")
         photo_menu.addAction(self.view_action)
+        photo_menu.addAction(self.similar_action)
         self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
                                          "Compare duplicate photos and trash the extra copies")  # fmt: skip
         photo_menu.addAction(self.dupes_action)
@@ -167,7 +185,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"))
         help_menu.addAction(self._action("&About Tessera", self.show_about))
         self.photo_menu = photo_menu
-        for a in (self.view_action, self.tag_action, self.trash_action):
+        for a in (self.view_action, self.similar_action, self.tag_action, self.export_xmp_action, self.trash_action):
             self.grid.addAction(a)
         # Return and Delete act on the grid only: in a text field they keep their usual meaning
         self.view_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -192,6 +210,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.filter_bar.changed.connect(self.apply_filter)
+        self.filter_bar.similar_cleared.connect(self.clear_similar)
         self.sidebar.picked.connect(self.sidebar_picked)
         self.grid.selectionModel().currentChanged.connect(lambda cur, _prev: self._show_current(cur))
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._update_status())
@@ -314,6 +333,22 @@ class MainWindow(QMainWindow):
         self.dupes_window.activateWindow()
         return self.dupes_window
 
+    def show_trashed(self) -> TrashedPhotosWindow:
+        if self.trash_window is None:  # one window, hidden when closed (it runs no threads)
+            self.trash_window = TrashedPhotosWindow(self.lib, self.thumbs, self)
+            self.trash_window.library_changed.connect(self._photos_restored)
+        else:
+            self.trash_window.reload()  # photos may have been trashed since it was last shown
+        self.trash_window.show()
+        self.trash_window.raise_()
+        self.trash_window.activateWindow()
+        return self.trash_window
+
+    def _photos_restored(self) -> None:
+        self.refresh_all()
+        if self.dupes_window is not None:
+            self.dupes_window.reload()  # restored copies are duplicates again
+
     def open_viewer(self) -> Viewer | None:
         index = self.grid.currentIndex()
         if not index.isValid():
@@ -325,9 +360,16 @@ class MainWindow(QMainWindow):
         return viewer
 
     def _edit_tags(self, op, photo_ids: list[int], name: str) -> None:  # type: ignore[no-untyped-def]
-        op(self.lib, photo_ids, name)
+        self._sidecar_outcome(op(self.lib, photo_ids, name))
         self.inspector.show_photo(self.inspector.photo_id)
         self.sidebar.refresh()
+
+    def _sidecar_outcome(self, report: ExportReport | None) -> None:
+        """Say when the auto-written sidecars of an edit could not all be written."""
+        if report is not None and report.failed:
+            path, reason = report.failed[0]
+            more = f" (and {len(report.failed) - 1} more)" if len(report.failed) > 1 else ""
+            self.statusBar().showMessage(f"Sidecar not updated for {Path(path).name}: {reason}{more}", 15000)
 
     def tag_selection(self) -> None:
         ids = self.selected_ids()
@@ -343,8 +385,8 @@ class MainWindow(QMainWindow):
             return
         answer = QMessageBox.question(
             self, "Move to trash",
-            f"Move {len(ids)} file(s) to the system trash?\nYou can restore them from the trash "
-            "(or with `tessera untrash`).",
+            f"Move {len(ids)} file(s) to the system trash?\nYou can restore them with File > Trashed "
+            "Photos… (or `tessera untrash`).",
         )  # fmt: skip
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -406,12 +448,14 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(True)
         self.analyze_action.setEnabled(True)
         self.cancel_action.setEnabled(False)
+        self._similarity = None  # analysis may have added features
         self.refresh_all()
 
     def _job_finished(self, result: Any) -> None:
         if isinstance(result, ImportReport):
             self.last_report = result
-            self.progress_panel.add_errors(result.failed)
+        if hasattr(result, "summary"):  # import, XMP export and re-tag reports describe themselves
+            self.progress_panel.add_errors(list(result.failed))
             summary = result.summary()
         else:
             summary = f"{result.done} photos analyzed" + (
@@ -426,6 +470,71 @@ class MainWindow(QMainWindow):
         self.progress_panel.finish(f"Stopped: {message}")
         QMessageBox.critical(self, "Tessera", message)
         self._job_done()
+
+    # -- tagging, similarity, sidecars -------------------------------------------------------------
+    def find_similar(self) -> bool:
+        """Show the current photo and the photos that look most like it, best first."""
+        index = self.grid.currentIndex()
+        if not index.isValid():
+            self.statusBar().showMessage("Select a photo to find similar ones.", 5000)
+            return False
+        info = self.model.info(index.row())
+        if self._similarity is None:
+            self._similarity = SimilarityIndex.load()
+        try:
+            hits = self._similarity.query(info.id, SIMILAR_TOP)
+        except KeyError:
+            QMessageBox.information(self, "Find Similar", f"{info.filename} has not been analyzed for "
+                                    "similarity yet.\nRun File > Analyze Library, then try again.")  # fmt: skip
+            return False
+        self.model.set_similar(info.id, hits)
+        self.filter_bar.show_similar(info.filename, len(hits))
+        self.filter_bar.set_match_count(self.model.rowCount())
+        self._reselect([info.id])
+        self.grid.scrollToTop()
+        self._update_status()
+        return True
+
+    def clear_similar(self) -> None:
+        if self.model.similar_to is not None:
+            selected = self.selected_ids()
+            self.model.clear_similar()
+            self.filter_bar.set_match_count(self.model.rowCount())
+            self._reselect(selected)
+            self._update_status()
+
+    def export_xmp(self) -> bool:
+        """Sidecars for the selected photos, or for every photo shown when none is selected."""
+        ids = self.selected_ids() or self.model.ids()
+        if not ids or self.runner.is_running():
+            self.statusBar().showMessage("Nothing to export." if not ids else "Wait for the running job.", 5000)
+            return False
+
+        def job(progress, cancelled) -> ExportReport:  # type: ignore[no-untyped-def]
+            return export_sidecars(self.lib, ids, progress=lambda p: progress(dataclasses.replace(p)),
+                                   cancelled=cancelled)  # fmt: skip
+
+        self._start_job(f"Writing XMP sidecars for {len(ids):,} photo(s)", job)
+        return True
+
+    def open_preferences(self) -> SettingsDialog:
+        theme = str(self.settings.value("theme", "system"))
+        dialog = SettingsDialog(self.lib, theme, busy=self.runner.is_running(), parent=self)
+        dialog.accepted.connect(lambda: self.apply_preferences(dialog))
+        dialog.open()  # window-modal, returns at once
+        return dialog
+
+    def apply_preferences(self, dialog: SettingsDialog) -> None:
+        if dialog.theme() != self.settings.value("theme", "system"):
+            self.set_theme(dialog.theme())
+        if dialog.auto_write_sidecars() != self.lib.auto_write_sidecars:
+            self.lib.set_auto_write_sidecars(dialog.auto_write_sidecars())
+        if dialog.threshold_changed() and not self.runner.is_running():
+            threshold = dialog.threshold()
+            self.lib.set_setting("auto_tagging", str(threshold))
+            self._start_job(f"Re-applying auto tags at {threshold:.0%}",
+                            lambda _progress, _cancelled: RetagResult(tag_ops.retag_library(self.lib, threshold),
+                                                                      threshold))  # fmt: skip
 
     # -- library ----------------------------------------------------------------------------------
     def choose_library(self) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.core.analysis.colors import PALETTE
-from app.core.catalog import facets, queries
+from app.core.catalog import facets
 from app.core.catalog.models import OK, Photo
 from app.gui.swatch import chip_icon
 
@@ -27,6 +28,10 @@ class Sidebar(QTreeWidget):
         self.setColumnCount(2)
         self.setIndentation(14)
         self.setUniformRowHeights(True)
+        # names take the width; counts ("42 · 87%") only what they need
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setMinimumWidth(220)
         self.itemClicked.connect(self._clicked)
         self.itemActivated.connect(self._clicked)
@@ -46,14 +51,7 @@ class Sidebar(QTreeWidget):
         folders = self._section("Folders")
         for node in facets.folder_tree():
             self._add_folder(folders, node)
-        tags = self._section("Tags")
-        for name, n, source in queries.tag_counts():
-            item = self._entry(tags, name, n, "tag", name)
-            item.setToolTip(0, "applied automatically" if source == "auto" else "your tag")
-            if source == "auto":
-                font = item.font(0)
-                font.setItalic(True)  # auto tags look different from the user's own
-                item.setFont(0, font)
+        self._add_tags(self._section("Tags"))
         colors = self._section("Colors")
         counts = facets.color_counts(COLOR_SHARE)
         for name in PALETTE:
@@ -75,7 +73,38 @@ class Sidebar(QTreeWidget):
         self._entry(self.invisibleRootItem(), dup_label, None, "duplicates", None)
         for name, item in self.sections.items():
             item.setExpanded(name in expanded)
-        self.resizeColumnToContents(1)
+
+    def _add_tags(self, section: QTreeWidgetItem) -> None:
+        section.setToolTip(0, "Count · mean confidence of the automatic tags. Italic: only applied automatically")
+        summaries = facets.tag_summaries()
+        parent_of = facets.tag_tree([t.name for t in summaries])
+        items: dict[str, QTreeWidgetItem] = {}
+        for t in summaries:
+            count = f"{t.photos:,}" if t.mean_confidence is None else f"{t.photos:,} · {t.mean_confidence:.0%}"
+            item = items[t.name] = self._entry(None, t.name, None, "tag", t.name)
+            item.setText(1, count)
+            item.setToolTip(0, _tag_tooltip(t))
+            item.setToolTip(1, item.toolTip(0))
+            if t.auto_only:  # the tagger's guesses look different from what a person said
+                font = item.font(0)
+                font.setItalic(True)
+                item.setFont(0, font)
+                for column in (0, 1):
+                    item.setForeground(column, self._muted())
+        for t in summaries:  # nested under the narrowest parent tag present ("retriever" in "dog")
+            parent = items.get(parent_of.get(t.name, ""), section)
+            parent.addChild(items[t.name])
+
+    def _muted(self) -> QColor:
+        """Text color a third of the way to the background: quieter but readable in both themes."""
+        text, base = self.palette().color(QPalette.ColorRole.Text), self.palette().color(QPalette.ColorRole.Base)
+        mix = [round(a * 0.68 + b * 0.32) for a, b in zip(text.getRgb()[:3], base.getRgb()[:3], strict=True)]
+        return QColor(*mix)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.sections:
+            self.refresh()  # the muted tag color follows a theme switch
 
     def _section(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.invisibleRootItem(), [title])
@@ -86,8 +115,11 @@ class Sidebar(QTreeWidget):
         self.sections[title] = item
         return item
 
-    def _entry(self, parent: QTreeWidgetItem, label: str, count: int | None, kind: str, value: Any) -> QTreeWidgetItem:
-        item = QTreeWidgetItem(parent, [label, "" if count is None else f"{count:,}"])
+    def _entry(
+        self, parent: QTreeWidgetItem | None, label: str, count: int | None, kind: str, value: Any
+    ) -> QTreeWidgetItem:
+        texts = [label, "" if count is None else f"{count:,}"]
+        item = QTreeWidgetItem(texts) if parent is None else QTreeWidgetItem(parent, texts)
         item.setData(0, KindRole, kind)
         item.setData(0, ValueRole, value)
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -115,3 +147,16 @@ class Sidebar(QTreeWidget):
         kind = item.data(0, KindRole)
         if kind:
             self.picked.emit(kind, item.data(0, ValueRole))
+
+
+def _tag_tooltip(t: facets.TagSummary) -> str:
+    lines = [f"{t.name}: {t.photos:,} photo{'s' if t.photos != 1 else ''}"]
+    if t.mine:
+        lines.append(f"{t.mine:,} tagged by you or in the files' keywords")
+    if t.auto:
+        lines.append(f"{t.auto:,} tagged automatically")
+    if t.mean_confidence is not None:
+        lines.append(
+            f"confidence: mean {t.mean_confidence:.0%}, from {t.min_confidence:.0%} to {t.max_confidence:.0%}"
+        )
+    return "\n".join(lines)

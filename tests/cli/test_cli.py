@@ -107,3 +107,121 @@ def test_module_entry_point_runs(libdir: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "photos" in out.stdout
+
+
+# -- export-xmp ------------------------------------------------------------------------------------
+def _sidecar_folder(corpus: Path, tmp_path: Path) -> Path:
+    """Copies of the corpus photos that have real exiftool sidecars, writable like a user's folder."""
+    import shutil
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    names = ("flower_sidecar.jpg", "flower_sidecar.xmp", "camera_canon_sx530hs.jpg", "camera_canon_sx530hs.jpg.xmp")
+    for name in names:
+        shutil.copy(corpus / "exif" / name, folder / name)
+        (folder / name).chmod(0o644)
+    return folder
+
+
+def test_export_xmp_merges_user_tags_into_real_sidecars(
+    capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from app.core import tags
+    from app.core.library import Library
+    from app.core.sidecars import read_sidecar
+
+    folder = _sidecar_folder(corpus, tmp_path)
+    photo = folder / "flower_sidecar.jpg"
+    before = hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert run(capsys, "--library", str(libdir), "import", "--no-analyze", "--quiet", str(folder))[0] == 0
+    with Library.open(libdir) as lib:
+        pid = lib.resolve_photo(str(photo)).id
+        tags.add_user_tag(lib, [pid], "tulips")
+    code, out, err = run(capsys, "--library", str(libdir), "export-xmp", str(pid), "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"written": [str(folder / "flower_sidecar.xmp")], "failed": []}
+    data = read_sidecar(folder / "flower_sidecar.xmp")
+    assert "tulips" in data.keywords and data.tessera_tags == ["tulips"]
+    # what Lightroom/digiKam put there survives: keywords, hierarchy, rating, label, title, unknown fields
+    assert {"flower", "garden"} <= set(data.keywords) and "Nature|Plants|flower" in data.hierarchical
+    assert (data.rating, data.label, data.title) == (4, "Green", "Flower in the garden")
+    text = (folder / "flower_sidecar.xmp").read_text(encoding="utf-8")
+    assert "<aux:Lens>7.1 - 21.3 mm</aux:Lens>" in text and "Andreas Huggel" in text
+    assert hashlib.sha256(photo.read_bytes()).hexdigest() == before  # the photo is never written
+
+    # removing the tag in Tessera takes out only what Tessera had put in
+    with Library.open(libdir) as lib:
+        tags.remove_tag(lib, [pid], "tulips")
+    assert run(capsys, "--library", str(libdir), "export-xmp", "--all", "--quiet")[0] == 0
+    data = read_sidecar(folder / "flower_sidecar.xmp")
+    assert "tulips" not in data.keywords and {"flower", "garden"} <= set(data.keywords)
+    other = read_sidecar(folder / "camera_canon_sx530hs.jpg.xmp")
+    assert other.keywords == ["Brasilia", "family", "birthday party"] and other.rating == 2
+
+
+def test_export_xmp_reports_read_only_folder_and_bad_sidecar(
+    capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from app.core import sidecars
+
+    folder = _sidecar_folder(corpus, tmp_path)
+    bad = folder / "camera_canon_sx530hs.jpg.xmp"
+    bad.write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'><unclosed>", encoding="utf-8")
+    assert run(capsys, "--library", str(libdir), "import", "--no-analyze", "--quiet", str(folder))[0] == 0
+    code, out, err = run(capsys, "--library", str(libdir), "export-xmp", "--all", "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["written"] == [str(folder / "flower_sidecar.xmp")]
+    assert [f["path"] for f in report["failed"]] == [str(folder / "camera_canon_sx530hs.jpg")]
+    assert "left untouched" in report["failed"][0]["reason"] and "camera_canon_sx530hs.jpg" in err
+    assert bad.read_text(encoding="utf-8") == "<x:xmpmeta xmlns:x='adobe:ns:meta/'><unclosed>"
+
+    bad.unlink()
+    (folder / "flower_sidecar.xmp").unlink()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):  # root writes into read-only folders: make the OS refuse as it would
+        refuse = OSError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        monkeypatch.setattr(sidecars.tempfile, "mkstemp", lambda **_: (_ for _ in ()).throw(refuse))
+    try:
+        code, out, err = run(capsys, "--library", str(libdir), "export-xmp", "--all", "--json")
+    finally:
+        folder.chmod(0o755)
+    assert code == 1 and json.loads(out)["written"] == []
+    assert len(json.loads(out)["failed"]) == 2 and "cannot write sidecar" in err
+    assert not list(folder.glob("*.xmp")) and not list(folder.glob(".*.tmp"))
+
+
+def test_export_xmp_usage(capsys: pytest.CaptureFixture[str], libdir: Path) -> None:
+    assert run(capsys, "--library", str(libdir), "export-xmp")[0] == 2
+    assert run(capsys, "--library", str(libdir), "export-xmp", "1", "--all")[0] == 2
+    assert run(capsys, "--library", str(libdir), "export-xmp", "/no/such/photo.jpg")[0] == 1
+
+
+def test_auto_write_setting_updates_sidecar_on_edits(libdir: Path, corpus: Path, tmp_path: Path) -> None:
+    from app.core import tags
+    from app.core.library import Library
+    from app.core.sidecars import read_sidecar
+
+    folder = _sidecar_folder(corpus, tmp_path)
+    sidecar = folder / "camera_canon_sx530hs.jpg.xmp"
+    with Library.open(libdir) as lib:
+        lib.import_folders([folder], analyze=False)
+        pid = lib.resolve_photo(str(folder / "camera_canon_sx530hs.jpg")).id
+        assert tags.add_user_tag(lib, [pid], "off") is None  # setting off: sidecars untouched
+        assert "off" not in read_sidecar(sidecar).keywords
+        lib.set_auto_write_sidecars(True)
+        report = tags.add_user_tag(lib, [pid], "Brasilia trip")
+        assert report is not None and report.written == [str(sidecar)] and not report.failed
+        data = read_sidecar(sidecar)
+        assert {"Brasilia", "family", "birthday party", "Brasilia trip", "off"} <= set(data.keywords)
+        tags.set_rating(lib, [pid], 5)
+        tags.remove_tag(lib, [pid], "off")
+        data = read_sidecar(sidecar)
+        assert data.rating == 5 and "off" not in data.keywords and "Brasilia trip" in data.keywords
+    with Library.open(libdir) as lib:
+        assert lib.auto_write_sidecars  # a library setting: it stays on

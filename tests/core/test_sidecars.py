@@ -372,3 +372,57 @@ def test_hostile_sidecar_is_not_merged(tmp_path: Path, corpus: Path) -> None:
 def test_unreadable_path_gives_reason(tmp_path: Path) -> None:
     data = read_sidecar(tmp_path / "missing.xmp")
     assert data.error and "cannot read" in data.error
+
+
+# -- on import -----------------------------------------------------------------------------------
+def _xmp_tags(photo_id: int) -> set[str]:
+    from app.core.catalog.models import XMP, PhotoTag, Tag
+
+    rows = PhotoTag.select(PhotoTag, Tag).join(Tag).where((PhotoTag.photo == photo_id) & (PhotoTag.source == XMP))
+    return {r.tag.name for r in rows}
+
+
+def test_import_reads_sidecars_of_both_conventions(tmp_path: Path, corpus: Path) -> None:
+    from app.core.catalog.models import Photo
+    from app.core.library import Library
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("flower_sidecar.jpg", "flower_sidecar.xmp", "camera_canon_sx530hs.jpg",
+                 "camera_canon_sx530hs.jpg.xmp", "flower.jpg"):  # fmt: skip
+        shutil.copy2(corpus / "exif" / name, photos)
+    (photos / "flower.xmp").write_text("<x:xmpmeta><not closed", encoding="utf-8")  # a broken one
+    with Library.open(tmp_path / "lib") as lib:
+        report = lib.import_folders([photos], analyze=False)
+        assert not report.failed and lib.photo_count() == 3  # sidecars are not photos
+        flower = Photo.get(Photo.filename == "flower_sidecar.jpg")
+        assert (flower.rating, flower.label, flower.title) == (4, "Green", "Flower in the garden")
+        assert {"flower", "garden"} <= _xmp_tags(flower.id)
+        canon = Photo.get(Photo.filename == "camera_canon_sx530hs.jpg")
+        assert canon.rating == 2 and {"Brasilia", "family", "birthday party"} <= _xmp_tags(canon.id)
+        plain = Photo.get(Photo.filename == "flower.jpg")
+        assert plain.status == "ok"  # imported, the unreadable sidecar ignored and reported
+        notes = [(Path(p).name, stage) for p, stage, _ in report.run.stage_failures]
+        assert ("flower.jpg", "sidecar") in notes
+
+
+def test_tags_tessera_wrote_do_not_come_back_as_keywords(tmp_path: Path, corpus: Path) -> None:
+    from app.core.catalog.models import Photo
+    from app.core.library import Library
+    from app.core.tags import add_user_tag, remove_tag
+    from app.core.xmp_export import export_sidecars
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy2(corpus / "exif" / "flower_sidecar.jpg", photos)
+    shutil.copy2(corpus / "exif" / "flower_sidecar.xmp", photos)
+    with Library.open(tmp_path / "lib") as lib:
+        lib.import_folders([photos], analyze=False)
+        photo = Photo.get(Photo.filename == "flower_sidecar.jpg")
+        add_user_tag(lib, [photo.id], "macro")
+        export_sidecars(lib, [photo.id])
+        assert "macro" in read_sidecar(photos / "flower_sidecar.xmp").keywords
+        remove_tag(lib, [photo.id], "macro")
+        (photos / "flower_sidecar.jpg").touch()  # force a re-read on the next import
+        lib.import_folders([photos], analyze=False)
+        assert "macro" not in _xmp_tags(photo.id) and {"flower", "garden"} <= _xmp_tags(photo.id)

@@ -91,6 +91,8 @@ def run_tasks(
                 stats.failed.append((outcome.path, outcome.error))
             for stage, reason in outcome.stage_errors.items():
                 stats.stage_failures.append((outcome.path, stage, reason))
+            if outcome.sidecar_error:
+                stats.stage_failures.append((outcome.path, "sidecar", outcome.sidecar_error))
             for stage, ms in outcome.timings_ms.items():
                 stats.stage_ms[stage] += ms
             future = writer.submit(lambda o=outcome: store_outcome(o, auto_tagging))

@@ -18,6 +18,7 @@ from app.core.analysis import colors, hashing, thumbnails
 from app.core.analysis.decode import Decoded, DecodeError, decode_image
 from app.core.analysis.metadata import Metadata, extract_metadata
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
+from app.core.sidecars import find_sidecar, read_sidecar
 
 # Analysis stages in run order. "metadata" is read at import.
 STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
@@ -58,6 +59,7 @@ class Outcome:
     metadata: Metadata | None = None
     results: dict[str, Any] = field(default_factory=dict)  # stage -> result
     stage_errors: dict[str, str] = field(default_factory=dict)
+    sidecar_error: str | None = None  # the .xmp beside the photo could not be read: it was ignored
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -122,6 +124,26 @@ def decode(data: bytes, out: Outcome) -> Decoded | None:
     return decoded
 
 
+def merge_sidecar(photo_path: str, md: Metadata) -> str | None:
+    """What Lightroom, darktable or digiKam wrote in the photo's .xmp sidecar: its keywords join the
+    embedded ones (source xmp in the catalog), and its rating, label and title win, as they are the
+    newer edit. Keywords Tessera itself wrote there are left out: they come from the catalog, and
+    reading them back would make a removed auto tag come back as a keyword."""
+    path = find_sidecar(Path(photo_path))
+    if path is None:
+        return None
+    data = read_sidecar(path)
+    if data.error is not None:
+        return f"{path.name} ignored: {data.error}"
+    ours = set(data.tessera_tags)
+    leaves = [h.rsplit("|", 1)[-1] for h in data.hierarchical]
+    md.keywords = list(dict.fromkeys(k for k in [*md.keywords, *data.keywords, *leaves] if k not in ours))
+    md.rating = data.rating if data.rating is not None else md.rating
+    md.label = data.label or md.label
+    md.title = data.title or md.title
+    return None
+
+
 def process(task: Task) -> Outcome:
     out = Outcome(path=task.path)
     t0 = time.perf_counter()
@@ -137,6 +159,7 @@ def process(task: Task) -> Outcome:
         return out
     if task.read_metadata:
         out.metadata = extract_metadata(data, decoded.source, decoded.format)
+        out.sidecar_error = merge_sidecar(task.path, out.metadata)
         out.timings_ms["metadata"] = (time.perf_counter() - t2) * 1000
     del data
     decoded.source = None  # the full-size pixels: the stages need only the working image

@@ -1,13 +1,17 @@
-"""Counts for the sidebar: folders, cameras, dates and face buckets of the photos that are OK."""
+"""Counts for the sidebar: folders, tags, cameras, dates and face buckets of the photos that are OK, and the
+settings dialog's auto-tagging preview."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
-from peewee import fn
+import numpy as np
+from peewee import Case, fn
 
-from app.core.catalog.models import OK, Photo, PhotoColor
+from app.core.analysis.tagging import imagenet_labels, tag_parents
+from app.core.catalog.models import AUTO, OK, Categorization, Photo, PhotoColor, PhotoTag, RejectedTag, Tag
 
 # (label, min_faces, max_faces): the People section of the sidebar
 FACE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -105,3 +109,91 @@ def color_counts(min_share: float) -> dict[str, int]:
         .tuples()
     )
     return dict(rows)
+
+
+@dataclass
+class TagSummary:
+    """One tag of the sidebar: how many photos have it, from whom, and how sure the tagger was."""
+
+    name: str
+    photos: int
+    auto: int = 0  # photos where it is an auto tag
+    mine: int = 0  # photos where the user or a keyword in the file gave it
+    mean_confidence: float | None = None  # over the auto tags
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+    @property
+    def auto_only(self) -> bool:
+        return self.auto > 0 and self.mine == 0
+
+
+def tag_summaries() -> list[TagSummary]:
+    """Every tag on a readable photo, by name, in one grouped query."""
+    is_auto = PhotoTag.source == AUTO
+    auto_conf = Case(None, [(is_auto, PhotoTag.confidence)], None)
+    rows = (
+        Tag.select(
+            Tag.name,
+            fn.COUNT(fn.DISTINCT(PhotoTag.photo)),
+            fn.COUNT(fn.DISTINCT(Case(None, [(is_auto, PhotoTag.photo)], None))),
+            fn.COUNT(fn.DISTINCT(Case(None, [(~is_auto, PhotoTag.photo)], None))),
+            fn.AVG(auto_conf),
+            fn.MIN(auto_conf),
+            fn.MAX(auto_conf),
+        )
+        .join(PhotoTag)
+        .join(Photo, on=(PhotoTag.photo == Photo.id))
+        .where(Photo.status == OK)
+        .group_by(Tag.name)
+        .order_by(fn.LOWER(Tag.name))
+        .tuples()
+    )
+    return [TagSummary(*row) for row in rows]
+
+
+def tag_tree(names: list[str]) -> dict[str, str]:
+    """child -> parent among `names`, from the tagger's parent map (resources/tag_parents.json):
+    an ImageNet class sits under the narrowest parent tag holding it, a parent tag under the
+    narrowest parent tag holding all its classes ("dog" under "animal")."""
+    parents = {name: frozenset(idx.tolist()) for name, idx in tag_parents().items()}
+    classes: dict[str, set[int]] = {}
+    for i, label in enumerate(imagenet_labels()):
+        classes.setdefault(label, set()).add(i)
+    present = [p for p in names if p in parents]
+    out: dict[str, str] = {}
+    for name in names:
+        own = parents.get(name) or classes.get(name)
+        if not own:
+            continue  # the user's own words have no place in the map
+        holders = [p for p in present if p != name and own <= parents[p] and own != parents[p]]
+        if holders:
+            out[name] = min(holders, key=lambda p: len(parents[p]))
+    return out
+
+
+class AutoTagPreview:
+    """How many auto tags and photos a threshold would give, as apply_auto_tags would apply them
+    (best match per photo and tag over the engines, rejected tags left out), for the settings
+    dialog's live preview. Reads the categorizations once; each `at()` is a numpy comparison."""
+
+    def __init__(self) -> None:
+        rejected = set(
+            RejectedTag.select(RejectedTag.photo, Tag.name).join(Tag, on=(RejectedTag.tag == Tag.id)).tuples()
+        )
+        best: dict[tuple[int, str], float] = {}
+        rows = Categorization.select(Categorization.photo, Categorization.data_json).where(
+            Categorization.status == "complete"
+        )
+        for pid, data in rows.tuples():
+            for match in json.loads(data or "[]"):
+                key = (pid, match["tag"])
+                if key not in rejected:
+                    best[key] = max(best.get(key, -1.0), float(match["confidence"]))
+        self.photos = np.fromiter((pid for pid, _ in best), np.int64, len(best))
+        self.confidences = np.fromiter(best.values(), np.float64, len(best))
+
+    def at(self, threshold: float) -> tuple[int, int]:
+        """(auto tags, photos with at least one) at `threshold`."""
+        hit = self.confidences >= threshold
+        return int(hit.sum()), int(np.unique(self.photos[hit]).size)
