@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from app.core.analysis import decode
-from app.core.analysis.decode import WORKING_LONG_SIDE, DecodeError, decode_image
+from app.core.analysis.decode import DRAFT_FLOOR, WORKING_LONG_SIDE, DecodeError, decode_image
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 
 # exiftool FileType -> our container names (we do not split WebP "Extended" or HEIF sequences)
@@ -75,7 +75,9 @@ def test_orientations_all_show_the_same_upright_picture(corpus: Path) -> None:
 def test_large_jpeg_uses_draft_and_reports_full_size(corpus: Path) -> None:
     d = _decode(corpus / "exif" / "phone_xiaomi_mia3_gps_sw.jpg")
     assert (d.width, d.height) == (4000, 3000)
-    assert max(d.image.size) == WORKING_LONG_SIDE
+    # draft() at 1/2 scale: 2000 px, the smallest scale not below DRAFT_FLOOR of the working size
+    assert d.image.size == (2000, 1500)
+    assert WORKING_LONG_SIDE * DRAFT_FLOOR <= max(d.image.size) <= WORKING_LONG_SIDE
 
 
 def test_16bit_and_cmyk_colors_are_right(corpus: Path) -> None:
