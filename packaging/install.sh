@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+[ "${1:-}" = "--test" ] && extras="[test,package]"
 
 # Shared libraries PySide6's wheels load (also headless, for the offscreen platform), the X11/xcb
 # ones a real desktop session needs, and a font so text renders.
@@ -13,6 +13,9 @@ debs=(libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 
       libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 fonts-dejavu-core
       python3-venv)
+# The tests also validate the desktop files, build with PyInstaller (objdump) and run the build's GUI
+# on a virtual X server.
+[ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for d in "${debs[@]}"; do

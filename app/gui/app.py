@@ -7,12 +7,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
 from app.core.errors import TesseraError
 from app.core.library import ENV_VAR, Library
 from app.gui.theme import apply_theme
+
+# resources/ beside app/ in a checkout and inside a PyInstaller build (packaging/tessera.spec)
+ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "io.github.tessera.Tessera.png"
 
 
 def make_app() -> QApplication:
@@ -21,6 +25,8 @@ def make_app() -> QApplication:
     app.setOrganizationName("Tessera")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("io.github.tessera.Tessera")
+    if ICON.is_file():  # desktops that go by the .desktop file's Icon= find the installed one instead
+        app.setWindowIcon(QIcon(str(ICON)))
     return app  # type: ignore[return-value]
 
 

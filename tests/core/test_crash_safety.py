@@ -1,7 +1,9 @@
-"""Kill -9 during import and analysis: the catalog stays sound and a second run completes exactly."""
+"""Kill -9 during import and analysis, of the CLI and of the desktop app: the catalog stays sound, no
+worker outlives the app, and a second run completes exactly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.core.analysis.work import STAGES
@@ -53,7 +56,9 @@ def _kill_after(proc: subprocess.Popen[bytes], seconds: float) -> bool:
     return True
 
 
-def _check_sound(catalog: Path) -> dict[str, int]:
+def check_sound(catalog: Path) -> dict[str, int]:
+    """Asserts the catalog is intact after a crash; photo and done-stage counts. Also used by
+    tests/packaging/test_frozen_app.py."""
     con = sqlite3.connect(catalog)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -89,12 +94,97 @@ def test_sigkill_during_import_and_analysis(tmp_path: Path, corpus: Path) -> Non
     # kill points spread over the run: import and analysis happen per photo in the same pass
     for delay in (2.5, 4.0, 5.5):
         if _kill_after(_tessera(lib, "import", str(photos)), delay):
-            progress.append(_check_sound(catalog))
+            progress.append(check_sound(catalog))
     assert len(progress) >= 2, "the import finished before the kill points; make the tree larger"
     assert progress[-1]["photos"] >= progress[0]["photos"]
     done = _tessera(lib, "import", str(photos))
     assert done.wait(600) == 0
-    final = _check_sound(catalog)
+    final = check_sound(catalog)
     assert final["photos"] == expected
     # every photo has every analysis stage and its metadata marked done, exactly once
+    assert final["stages"] == expected * (len(STAGES) + 1)
+
+
+# The desktop app as a user runs it: MainWindow over the library, importing a folder as "Import
+# folder…" does. A driver instead of a product flag: nothing in the app starts an import by itself.
+GUI_DRIVER = """
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+
+from app.core.library import Library
+from app.gui.app import make_app
+from app.gui.main_window import MainWindow
+
+library, folder, settings = sys.argv[1:4]
+app = make_app()
+lib = Library.open(Path(library))
+window = MainWindow(lib, QSettings(settings, QSettings.Format.IniFormat))
+window.show()
+QTimer.singleShot(0, lambda: window.start_import([Path(folder)]))
+sys.exit(app.exec())
+"""
+
+
+def _analysis_done(catalog: Path) -> int:
+    """Analysis stages marked done so far (metadata is read at import, not by the workers)."""
+    if not catalog.exists():
+        return 0
+    con = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True, timeout=5)
+    try:
+        query = "SELECT COUNT(*) FROM stage_state WHERE status = 'done' AND stage != 'metadata'"
+        return con.execute(query).fetchone()[0]
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+    finally:
+        con.close()
+
+
+@pytest.mark.timeout(900)
+def test_sigkill_of_the_gui_during_analysis(tmp_path: Path, corpus: Path) -> None:
+    photos = tmp_path / "photos"
+    expected = _tree(corpus, photos)
+    lib = tmp_path / "lib"
+    catalog = lib / "catalog.sqlite"
+    log = tmp_path / "gui.log"  # a file, not a pipe nobody reads once the app is dead: workers share it
+    with log.open("wb") as stderr:
+        gui = subprocess.Popen(
+            [sys.executable, "-c", GUI_DRIVER, str(lib), str(photos), str(tmp_path / "settings.ini")],
+            cwd=ROOT,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,  # only for the clean-up below: the kill itself hits the app alone
+        )
+    children: list[psutil.Process] = []
+    try:
+        # kill once the workers are well into the analysis, not before it starts
+        deadline = time.monotonic() + 300
+        while _analysis_done(catalog) < 10:
+            assert gui.poll() is None, f"the app exited early: {log.read_text(errors='replace')[-3000:]}"
+            assert time.monotonic() < deadline, "no analysis progress in 5 minutes"
+            time.sleep(0.1)
+        children = psutil.Process(gui.pid).children(recursive=True)
+        assert len(children) >= 2, "expected worker processes under the app"
+        # SIGKILL to the app only, as the OOM killer or a crash would: the workers must notice by
+        # themselves that their parent is gone (workers._worker_main) and exit
+        os.kill(gui.pid, signal.SIGKILL)
+        gui.wait()
+        _, alive = psutil.wait_procs(children, timeout=20)
+        assert not alive, f"orphan processes outlived the app: {[(p.pid, p.cmdline()[:3]) for p in alive]}"
+    finally:
+        for p in children:  # never leave them behind, even when the assertion above failed
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(gui.pid, signal.SIGKILL)
+        gui.wait()
+
+    partial = check_sound(catalog)
+    assert partial["stages"] < expected * (len(STAGES) + 1), "the import had finished before the kill"
+    done = _tessera(lib, "import", str(photos))
+    assert done.wait(600) == 0
+    final = check_sound(catalog)
+    assert final["photos"] == expected
     assert final["stages"] == expected * (len(STAGES) + 1)
