@@ -24,7 +24,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -57,6 +60,8 @@ _MAX_BLOCK_BITS = 22  # counting table of 4M entries (16 MB) per block at most
 _CANDIDATE_COST = 3.0  # a candidate (gather, xor, popcount) costs about three probes (one lookup)
 _BUDGET = 1 << 21  # probes per vectorized chunk: bounds memory at any n
 _LEVELS = 8  # bucket members taken level by level; the rest of bigger buckets by np.repeat
+# a piece of candidate search, computed when a core is free: (query index, table index) arrays
+_Chunk = Callable[[], tuple[np.ndarray, np.ndarray]]
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -173,19 +178,26 @@ def candidate_pairs(queries: np.ndarray, table: np.ndarray | None, threshold: in
     Exact: no pair is missed (pigeonhole, see `block_layout`) and every pair is verified. With
     `table=None` it is a self-join of `queries` and returns each unordered pair once as i < j, probing
     only towards larger block values so no pair is generated twice. Work goes in chunks of about
-    `_BUDGET` probes, so memory stays bounded at any n."""
+    `_BUDGET` probes, so memory stays bounded at any n; chunks are probed and verified on every core
+    (numpy's gathers and ufuncs release the GIL), a few at a time."""
     self_join = table is None
     table = queries if table is None else table
-    found = []
-    for shift, width, radius in block_layout(len(table), threshold):
-        low = np.uint64((1 << width) - 1)
-        t_keys = ((table >> np.uint64(shift)) & low).astype(np.int32)
-        buckets = _Bucketed(t_keys, width)
-        q_keys = buckets.sorted_keys if self_join else ((queries >> np.uint64(shift)) & low).astype(np.int32)
-        q_idx = buckets.order if self_join else np.arange(len(queries), dtype=np.int32)
-        for qi, tj in _probe(buckets, q_idx, q_keys, _masks(width, radius), self_join):
-            close = popcount64(queries[qi] ^ table[tj]) <= threshold
-            found.append(np.stack((qi[close], tj[close]), axis=1).astype(np.int64))
+
+    def verified(chunk: _Chunk) -> np.ndarray:
+        qi, tj = chunk()
+        close = popcount64(queries[qi] ^ table[tj]) <= threshold
+        return np.stack((qi[close], tj[close]), axis=1).astype(np.int64)
+
+    def chunks() -> Iterator[_Chunk]:  # lazily, block by block: only the chunks in flight exist
+        for shift, width, radius in block_layout(len(table), threshold):
+            low = np.uint64((1 << width) - 1)
+            t_keys = ((table >> np.uint64(shift)) & low).astype(np.int32)
+            buckets = _Bucketed(t_keys, width)
+            q_keys = buckets.sorted_keys if self_join else ((queries >> np.uint64(shift)) & low).astype(np.int32)
+            q_idx = buckets.order if self_join else np.arange(len(queries), dtype=np.int32)
+            yield from _probe(buckets, q_idx, q_keys, _masks(width, radius), self_join)
+
+    found = _map_bounded(verified, chunks())
     pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
     if self_join:
         pairs = np.sort(pairs, axis=1)
@@ -195,10 +207,27 @@ def candidate_pairs(queries: np.ndarray, table: np.ndarray | None, threshold: in
     return np.stack((codes // n, codes % n), axis=1)
 
 
+def _map_bounded(fn: Callable[[_Chunk], np.ndarray], chunks: Iterable[_Chunk]) -> list[np.ndarray]:
+    """fn over the chunks on every core, with at most two chunks per core in flight (each holds
+    ~`_BUDGET` probes' worth of arrays)."""
+    workers = os.cpu_count() or 1
+    if workers <= 1:
+        return [fn(c) for c in chunks]
+    results: list[np.ndarray] = []
+    with ThreadPoolExecutor(workers, thread_name_prefix="dupes") as pool:
+        in_flight: deque[Future[np.ndarray]] = deque()
+        for chunk in chunks:
+            if len(in_flight) >= 2 * workers:
+                results.append(in_flight.popleft().result())
+            in_flight.append(pool.submit(fn, chunk))
+        results.extend(f.result() for f in in_flight)
+    return results
+
+
 def _probe(
     buckets: _Bucketed, q_idx: np.ndarray, q_keys: np.ndarray, masks: np.ndarray, self_join: bool
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Candidate (query, table) index arrays, chunk by chunk."""
+) -> Iterator[_Chunk]:
+    """Candidate (query, table) index arrays, as chunks to compute."""
     if self_join:
         yield from _same_bucket_pairs(buckets)
         masks = masks[1:]
@@ -212,32 +241,33 @@ def _probe(
         yield from _probe_masks(buckets, q_idx, q_keys, masks)
 
 
-def _probe_masks(
-    buckets: _Bucketed, q_idx: np.ndarray, q_keys: np.ndarray, masks: np.ndarray
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _probe_masks(buckets: _Bucketed, q_idx: np.ndarray, q_keys: np.ndarray, masks: np.ndarray) -> Iterator[_Chunk]:
     if not len(masks) or not len(q_keys):
         return
     step = max(1, _BUDGET // len(masks))
     for lo in range(0, len(q_keys), step):
-        yield buckets.expand(q_idx[lo : lo + step], q_keys[lo : lo + step, None] ^ masks[None, :])
+        q, k = q_idx[lo : lo + step], q_keys[lo : lo + step]
+        yield lambda q=q, k=k: buckets.expand(q, k[:, None] ^ masks[None, :])
 
 
-def _same_bucket_pairs(buckets: _Bucketed) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _same_bucket_pairs(buckets: _Bucketed) -> Iterator[_Chunk]:
     """Pairs of table entries with the same block value, each once (earlier sorted position first)."""
     sorted_keys, order = buckets.sorted_keys, buckets.order
     n = len(sorted_keys)
     run_end = buckets.starts[sorted_keys] + buckets.counts[sorted_keys]
     after = (run_end - np.arange(n) - 1).astype(np.int64)  # entries after this one in its run
-    step = max(1, _BUDGET)
     pos = np.flatnonzero(after)
-    for lo in range(0, len(pos), step):
-        p = pos[lo : lo + step]
+
+    def pairs(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n_after = after[p]
         offsets = np.arange(int(n_after.sum()), dtype=np.int64) - np.repeat(
             np.cumsum(n_after, dtype=np.int64) - n_after, n_after
         )
         rep = np.repeat(p, n_after)
-        yield order[rep], order[rep + 1 + offsets]
+        return order[rep], order[rep + 1 + offsets]
+
+    for lo in range(0, len(pos), _BUDGET):
+        yield lambda p=pos[lo : lo + _BUDGET]: pairs(p)
 
 
 def similar_pairs(

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -84,25 +85,45 @@ def check_sound(catalog: Path) -> dict[str, int]:
         con.close()
 
 
-@pytest.mark.timeout(900)
-def test_sigkill_during_import_and_analysis(tmp_path: Path, corpus: Path) -> None:
+@dataclass
+class Run:
+    """A photo tree to import into an empty library, and what a complete import holds."""
+
+    photos: Path
+    lib: Path
+    expected_photos: int
+
+    @property
+    def catalog(self) -> Path:
+        return self.lib / "catalog.sqlite"
+
+    @property
+    def expected_stages(self) -> int:  # every analysis stage and the metadata, once per photo
+        return self.expected_photos * (len(STAGES) + 1)
+
+    def finish_and_check(self) -> None:
+        """A second plain import after the crash completes exactly."""
+        assert _tessera(self.lib, "import", str(self.photos)).wait(600) == 0
+        final = check_sound(self.catalog)
+        assert final == {"photos": self.expected_photos, "stages": self.expected_stages}
+
+
+@pytest.fixture
+def run(tmp_path: Path, corpus: Path) -> Run:
     photos = tmp_path / "photos"
-    expected = _tree(corpus, photos)
-    lib = tmp_path / "lib"
-    catalog = lib / "catalog.sqlite"
+    return Run(photos=photos, lib=tmp_path / "lib", expected_photos=_tree(corpus, photos))
+
+
+@pytest.mark.timeout(900)
+def test_sigkill_during_import_and_analysis(run: Run) -> None:
     progress = []
     # kill points spread over the run: import and analysis happen per photo in the same pass
     for delay in (2.5, 4.0, 5.5):
-        if _kill_after(_tessera(lib, "import", str(photos)), delay):
-            progress.append(check_sound(catalog))
+        if _kill_after(_tessera(run.lib, "import", str(run.photos)), delay):
+            progress.append(check_sound(run.catalog))
     assert len(progress) >= 2, "the import finished before the kill points; make the tree larger"
     assert progress[-1]["photos"] >= progress[0]["photos"]
-    done = _tessera(lib, "import", str(photos))
-    assert done.wait(600) == 0
-    final = check_sound(catalog)
-    assert final["photos"] == expected
-    # every photo has every analysis stage and its metadata marked done, exactly once
-    assert final["stages"] == expected * (len(STAGES) + 1)
+    run.finish_and_check()
 
 
 # The desktop app as a user runs it: MainWindow over the library, importing a folder as "Import
@@ -142,15 +163,11 @@ def _analysis_done(catalog: Path) -> int:
 
 
 @pytest.mark.timeout(900)
-def test_sigkill_of_the_gui_during_analysis(tmp_path: Path, corpus: Path) -> None:
-    photos = tmp_path / "photos"
-    expected = _tree(corpus, photos)
-    lib = tmp_path / "lib"
-    catalog = lib / "catalog.sqlite"
+def test_sigkill_of_the_gui_during_analysis(run: Run, tmp_path: Path) -> None:
     log = tmp_path / "gui.log"  # a file, not a pipe nobody reads once the app is dead: workers share it
     with log.open("wb") as stderr:
         gui = subprocess.Popen(
-            [sys.executable, "-c", GUI_DRIVER, str(lib), str(photos), str(tmp_path / "settings.ini")],
+            [sys.executable, "-c", GUI_DRIVER, str(run.lib), str(run.photos), str(tmp_path / "settings.ini")],
             cwd=ROOT,
             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
             stdout=subprocess.DEVNULL,
@@ -161,7 +178,7 @@ def test_sigkill_of_the_gui_during_analysis(tmp_path: Path, corpus: Path) -> Non
     try:
         # kill once the workers are well into the analysis, not before it starts
         deadline = time.monotonic() + 300
-        while _analysis_done(catalog) < 10:
+        while _analysis_done(run.catalog) < 10:
             assert gui.poll() is None, f"the app exited early: {log.read_text(errors='replace')[-3000:]}"
             assert time.monotonic() < deadline, "no analysis progress in 5 minutes"
             time.sleep(0.1)
@@ -181,10 +198,6 @@ def test_sigkill_of_the_gui_during_analysis(tmp_path: Path, corpus: Path) -> Non
             os.killpg(gui.pid, signal.SIGKILL)
         gui.wait()
 
-    partial = check_sound(catalog)
-    assert partial["stages"] < expected * (len(STAGES) + 1), "the import had finished before the kill"
-    done = _tessera(lib, "import", str(photos))
-    assert done.wait(600) == 0
-    final = check_sound(catalog)
-    assert final["photos"] == expected
-    assert final["stages"] == expected * (len(STAGES) + 1)
+    partial = check_sound(run.catalog)
+    assert partial["stages"] < run.expected_stages, "the import had finished before the kill"
+    run.finish_and_check()
