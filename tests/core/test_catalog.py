@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -136,3 +137,66 @@ def test_settings_round_trip(tmp_path: Path) -> None:
         lib.set_setting("auto_tagging", "0.5")
         assert lib.auto_tagging == 0.5
         assert Setting.select().count() == 1
+
+
+# The grid's sort orders, as main_window.SORTS offers them, plus the ascending ones the CLI can ask for.
+SORT_CASES = [("date", False), ("date", True), ("name", False), ("name", True), ("size", False), ("size", True),
+              ("rating", True), ("rating", False), ("imported", True)]  # fmt: skip
+
+
+def _expected_order(rows: list[dict[str, object]], sort: str, descending: bool) -> list[int]:
+    """The documented order, read plainly: the first key's missing values last either way, then the
+    other keys and the id in the chosen direction (a missing value is the lowest, as in SQLite)."""
+    keys = ({"date": ("taken_at", "filename"), "name": ("filename",), "size": ("size",),
+             "rating": ("rating", "taken_at"), "imported": ()}[sort], "id")  # fmt: skip
+    names = (*keys[0], keys[1])
+
+    def compare(a: dict[str, object], b: dict[str, object]) -> int:
+        for i, name in enumerate(names):
+            va, vb = a[name], b[name]
+            if i == 0 and (va is None) != (vb is None):
+                return 1 if va is None else -1
+            order = (va is not None, va) > (vb is not None, vb)  # type: ignore[operator]
+            order_rev = (va is not None, va) < (vb is not None, vb)  # type: ignore[operator]
+            c = int(order) - int(order_rev)
+            if c:
+                return -c if descending else c
+        return 0
+
+    return [int(r["id"]) for r in sorted(rows, key=functools.cmp_to_key(compare))]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("sort", "descending"), SORT_CASES)
+def test_sort_orders_are_total_with_missing_values_last(tmp_path: Path, sort: str, descending: bool) -> None:
+    from app.core.catalog.queries import Filter, search_ids
+
+    rows = []
+    for n in range(1, 41):  # ties on every key, and missing dates and ratings
+        taken = None if n % 7 == 0 else f"2020-0{1 + n % 3}-01T00:00:00"
+        rows.append(_photo(n, filename=f"p{n % 5}.jpg", size=1000 + n % 4, taken_at=taken,
+                           rating=None if n % 3 == 0 else n % 4, path=f"/photos/{n}/p{n % 5}.jpg"))  # fmt: skip
+    with Library.open(tmp_path / "lib", auto_backup=False) as lib:
+        lib.writer.call(lambda: Photo.insert_many(rows).execute())
+        got = search_ids(Filter(sort=sort, descending=descending))
+        stored = list(Photo.select(Photo.id, Photo.filename, Photo.size, Photo.taken_at, Photo.rating).dicts())
+    assert got == _expected_order(stored, sort, descending)
+
+
+@pytest.mark.parametrize(("sort", "descending"), [c for c in SORT_CASES if c != ("rating", False)])
+def test_whole_library_sorts_come_off_a_covering_index(tmp_path: Path, sort: str, descending: bool) -> None:
+    """At 100k photos a sort of every row costs ~120 ms per filter change, the index walk ~30 ms;
+    with no statistics yet (a new library) too."""
+    from app.core.catalog.models import Photo as P
+    from app.core.catalog.queries import Filter, query
+
+    with Library.open(tmp_path / "lib", auto_backup=False) as lib:
+        lib.db.execute_sql("DROP TABLE IF EXISTS sqlite_stat1")
+        for f in (Filter(sort=sort, descending=descending), Filter(sort=sort, descending=descending,
+                                                                    statuses=("ok", "error"))):  # fmt: skip
+            sql, params = query(f, P.id).sql()
+            plan = " | ".join(r[3] for r in lib.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+            assert "COVERING INDEX" in plan and "TEMP B-TREE" not in plan, plan
+        # a filter on other columns scans for the matches and sorts only those
+        sql, params = query(Filter(sort=sort, descending=descending, min_faces=1), P.id).sql()
+        plan = " | ".join(r[3] for r in lib.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "photo_sort_" not in plan, plan

@@ -6,16 +6,17 @@ import os
 import re
 from dataclasses import dataclass, replace
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, SQL, Expression, Node, NodeList, Ordering, fn
 
 from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
 
+# Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
 SORTS = {
     "date": (Photo.taken_at, Photo.filename),
-    "name": (Photo.filename, Photo.id),
-    "size": (Photo.size, Photo.id),
+    "name": (Photo.filename,),
+    "size": (Photo.size,),
     "rating": (Photo.rating, Photo.taken_at),
-    "imported": (Photo.id,),
+    "imported": (),
 }
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -47,6 +48,9 @@ class Filter:
         return self == Filter(sort=self.sort, descending=self.descending)
 
 
+_UNFILTERED = Filter()
+
+
 def _check_date(value: str) -> None:
     if value and not _DATE.match(value):
         raise ValueError(f"dates are YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
@@ -71,22 +75,24 @@ def _color_exists(name: str, share: float) -> Expression:
 
 def _text_clause(word: str) -> Expression:
     like = f"%{word}%"
-    tagged = PhotoTag.select(PhotoTag.photo).join(Tag).where(Tag.name ** like)
+    tagged = PhotoTag.select(PhotoTag.photo).join(Tag).where(Tag.name**like)
     return (
-        (Photo.filename ** like)
-        | (Photo.folder ** like)
-        | (Photo.make ** like)
-        | (Photo.model ** like)
-        | Photo.id.in_(tagged)
+        (Photo.filename**like) | (Photo.folder**like) | (Photo.make**like) | (Photo.model**like) | Photo.id.in_(tagged)
     )
 
 
-def conditions(f: Filter) -> list[Expression]:
+def _unindexed(node: Node) -> Node:
+    """`+x`: the same value, but SQLite will not use an index for it."""
+    return NodeList((SQL("+"), node), glue="")
+
+
+def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
     _check_date(f.since)
     _check_date(f.until)
     where: list[Expression] = []
     if f.statuses:
-        where.append(Photo.status.in_(list(f.statuses)))
+        status = Photo.status if status_by_index else _unindexed(Photo.status)
+        where.append(status.in_(list(f.statuses)))
     for word in f.text.split():
         where.append(_text_clause(word))
     if f.tags:
@@ -98,7 +104,7 @@ def conditions(f: Filter) -> list[Expression]:
         where.append(_color_exists(name, share))
     if f.camera:
         like = f"%{f.camera}%"
-        where.append((Photo.make ** like) | (Photo.model ** like))
+        where.append((Photo.make**like) | (Photo.model**like))
     if f.since:
         where.append(Photo.taken_at >= f.since)
     if f.until:
@@ -127,11 +133,35 @@ def query(f: Filter, *fields: object):  # -> peewee SelectQuery
     if f.sort not in SORTS:
         raise ValueError(f"sort by one of {', '.join(SORTS)}, not {f.sort!r}")
     q = Photo.select(*fields) if fields else Photo.select()
-    where = conditions(f)
+    # sorting by index: keep SQLite off the status index, which it would pick without statistics
+    where = conditions(f, status_by_index=not _sorts_by_index(f))
     if where:
         q = q.where(*where)
-    order = [c.desc(nulls="LAST") if f.descending else c.asc(nulls="LAST") for c in SORTS[f.sort]]
-    return q.order_by(*order, Photo.id)
+    return q.order_by(*order_by(f))
+
+
+def order_by(f: Filter) -> list[Ordering]:
+    """ORDER BY terms in the form of the catalog's covering sort indexes (connection._migration_3):
+    the first key's NULLs last as `key IS NULL` (what SQLite can read from an index, unlike NULLS
+    LAST), then the keys, then the id, in one direction.
+
+    The indexes only pay when nothing but status (and dates, for the date sort) narrows the rows:
+    otherwise SQLite would walk the index and fetch each photo's wide row in sort order, 3-5x slower
+    than finding the matches and sorting those. A unary `+` tells it not to sort by the index."""
+    keys = [*SORTS[f.sort], Photo.id]
+    by_index = _sorts_by_index(f)
+    terms: list[Ordering] = []
+    for i, key in enumerate(keys):
+        node = key if by_index else _unindexed(key)
+        if i == 0 and key.null:
+            terms.append(node.is_null().asc())  # NULLs last in both directions
+        terms.append(node.desc() if f.descending else node.asc())
+    return terms
+
+
+def _sorts_by_index(f: Filter) -> bool:
+    ignored = {"statuses", "sort", "descending"} | ({"since", "until"} if f.sort == "date" else set())
+    return all(getattr(f, name) == getattr(_UNFILTERED, name) for name in vars(f) if name not in ignored)
 
 
 def search_ids(f: Filter) -> list[int]:

@@ -175,9 +175,9 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
     if stage == "thumbnails":
         Photo.update(thumb_key=result).where(Photo.id == photo_id).execute()
     elif stage == "colors":
-        Photo.update(
-            colors_json=json.dumps(result.colors), predominant_json=json.dumps(result.predominant)
-        ).where(Photo.id == photo_id).execute()
+        Photo.update(colors_json=json.dumps(result.colors), predominant_json=json.dumps(result.predominant)).where(
+            Photo.id == photo_id
+        ).execute()
         PhotoColor.delete().where(PhotoColor.photo == photo_id).execute()
         if result.predominant:
             PhotoColor.insert_many(
@@ -196,7 +196,12 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
         Face.delete().where(Face.photo == photo_id).execute()
         rows = [
             {
-                "photo": photo_id, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "score": f.score,
+                "photo": photo_id,
+                "x": f.x,
+                "y": f.y,
+                "w": f.w,
+                "h": f.h,
+                "score": f.score,
                 "landmarks_json": json.dumps(f.landmarks) if f.landmarks else None,
             }
             for f in result
