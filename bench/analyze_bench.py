@@ -4,13 +4,15 @@ The photos are the corpus' photographs re-encoded at 12 MP (4000x3000, JPEG q90;
 different crop/flip, so nothing is cached), made once under the temp dir. Both runs use both cores
 and the same worker pool and decode path. Prints (a) decode-only photos/s, (b) full pipeline
 photos/s (every stage, catalog writes included), (c) their ratio, the same without faces,
-(d) per-stage ms per photo, (e) peak RSS. Usage:
+(d) per-stage ms per photo, (e) peak RSS, and (f) for scale, what decoding every pixel costs (a
+plain Pillow decode without draft(), as a tool that does not shrink while decoding pays). Usage:
     .venv/bin/python bench/analyze_bench.py [--photos 500] [--jobs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -57,6 +59,12 @@ def make_photos(target: Path, count: int) -> list[Path]:
     return made
 
 
+def full_resolution_decode(path: Path) -> int:
+    with Image.open(path) as im:
+        im.load()
+        return im.width
+
+
 def pipeline_run(photos: list[Path], stages: tuple[str, ...], jobs: int | None, tmp: Path, name: str):
     with Library.open(tmp / name, auto_backup=False) as lib:
         tasks = [Task(path=str(p), stages=stages, thumbs_dir=str(lib.thumbs_dir)) for p in photos]
@@ -85,6 +93,10 @@ def main() -> None:
         assert not [o for o in decoded if o.error], "decode failures in bench photos"
         full, full_s = pipeline_run(photos, STAGES, args.jobs, tmp, "full")
         _, no_faces_s = pipeline_run(photos, tuple(s for s in STAGES if s != "faces"), args.jobs, tmp, "nf")
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        t0 = time.perf_counter()
+        pool.map(full_resolution_decode, photos, chunksize=4)
+        every_pixel_s = time.perf_counter() - t0
     decode_rate, full_rate, nf_rate = n / decode_s, n / full_s, n / no_faces_s
     print(f"photos: {n} x 12 MP JPEG")
     print(f"(a) decode-only:               {decode_rate:6.2f} photos/s")
@@ -97,6 +109,9 @@ def main() -> None:
         print(f"      {stage:12} {ms / max(1, full.done):7.1f}")
     own, child = peak_rss_mb()
     print(f"(e) peak RSS: main {own:.0f} MB, largest worker {child:.0f} MB")
+    every_pixel_rate = n / every_pixel_s
+    print(f"(f) decoding every pixel (no draft), same cores: {every_pixel_rate:6.2f} photos/s; "
+          f"the full pipeline runs at {full_rate / every_pixel_rate:.2f}x that")
 
 
 if __name__ == "__main__":

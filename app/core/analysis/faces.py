@@ -57,16 +57,18 @@ class FaceDetector:
         self.net = cv2.dnn.readNetFromCaffe(proto, weights)
         self.threshold = score_threshold
 
-    def _run(self, bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """Detections (n, 5): x0, y0, x1, y1 in 0..1 of `bgr`, score."""
-        blob = cv2.dnn.blobFromImage(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), 1.0, size, MEAN_BGR)
+    def _run(self, rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Detections (n, 5): x0, y0, x1, y1 in 0..1 of `rgb`, score."""
+        # the net wants BGR: swapRB on the small blob costs nothing, a full-size cvtColor ~8 ms
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        blob = cv2.dnn.blobFromImage(small, 1.0, size, MEAN_BGR, swapRB=True)
         self.net.setInput(blob)
         out = self.net.forward()[0, 0]  # (n, 7): _, _, score, x0, y0, x1, y1
         return out[out[:, 2] >= self.threshold][:, [3, 4, 5, 6, 2]]
 
     def detect(self, image: Image.Image, full_size: tuple[int, int]) -> list[Face]:
-        bgr = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
-        h, w = bgr.shape[:2]
+        rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        h, w = rgb.shape[:2]
         sizes = [SQUARE_PASS]
         if max(w, h) > WIDE_PASS_SIDE:
             s = WIDE_PASS_SIDE / max(w, h)
@@ -74,7 +76,7 @@ class FaceDetector:
         boxes: list[list[float]] = []
         scores: list[float] = []
         for size in sizes:
-            for x0, y0, x1, y1, score in self._run(bgr, size):
+            for x0, y0, x1, y1, score in self._run(rgb, size):
                 box = _plausible(x0, y0, x1, y1, w, h)
                 if box is not None:
                     boxes.append(box)

@@ -70,14 +70,15 @@ def _bits_to_int(h: imagehash.ImageHash) -> int:
 
 def compute_hashes(image: Image.Image) -> ImageHashes:
     """Hashes of an oriented image. The 32x32 grayscale is computed once and transposed 8 ways."""
-    gray = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    full_gray = image.convert("L")  # once for both hashes (imagehash converts again, a cheap copy of "L")
+    gray = full_gray.resize((32, 32), Image.Resampling.LANCZOS)  # what imagehash.phash does
     phashes = []
     for ops in _D4:
         variant = gray
         for op in ops:
             variant = variant.transpose(op)
         phashes.append(_bits_to_int(imagehash.phash(variant)))
-    dhash = _bits_to_int(imagehash.dhash(image))
+    dhash = _bits_to_int(imagehash.dhash(full_gray))
     pixels = np.asarray(gray, dtype=np.float32)
     return ImageHashes(
         phash=phashes[0],
