@@ -165,3 +165,25 @@ def test_library_folder_and_hidden_folders_are_skipped(tmp_path: Path, corpus: P
         report = lib.import_folders([photos], analyze=False)
         assert report.scanned == 1
         assert [p.filename for p in Photo.select()] == ["flower.jpg"]
+
+
+def test_phash_is_imagehash_of_the_oriented_photo(lib: Library, corpus: Path) -> None:
+    """The stored pHash is `str(imagehash.phash(img))` of the photo as shown (EXIF orientation
+    applied), although it is computed on the shrunk working image (JPEG draft() included): real
+    camera files, portrait-oriented phones among them."""
+    import imagehash
+    from PIL import Image, ImageOps
+
+    from app.core.analysis.hashing import to_hex
+    from app.core.catalog.models import to_unsigned
+
+    folder = corpus / "exif"
+    lib.import_folders([folder], analyze=False)
+    lib.analyze(("hashes",))
+    photos = list(Photo.select().where(Photo.status == OK))
+    assert len(photos) >= 40
+    assert any(p.orientation not in (None, 1) for p in photos)  # rotated ones are covered
+    for photo in photos:
+        with Image.open(photo.path) as im:
+            expected = str(imagehash.phash(ImageOps.exif_transpose(im).convert("RGB")))
+        assert to_hex(to_unsigned(photo.phash)) == expected, photo.filename
