@@ -84,6 +84,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "changed": report.count("changed"),
                 "moved": report.count("moved"),
                 "unchanged": report.unchanged,
+                "sidecars_reread": report.sidecars_reread,
                 "missing": report.missing,
                 "failed": [{"path": p, "reason": r} for p, r in report.failed],
                 "cancelled": report.cancelled,

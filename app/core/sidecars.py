@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -61,24 +62,55 @@ def sidecar_candidates(photo_path: Path) -> tuple[str, str]:
     return photo_path.name + ".xmp", photo_path.stem + ".xmp"
 
 
-def find_sidecar(photo_path: Path) -> Path | None:
-    """The sidecar beside `photo_path` (the `.xmp` extension in any case), darktable style first:
-    `IMG_1.CR2.xmp` names one photo, while `IMG_1.xmp` may be shared by IMG_1.CR2 and IMG_1.JPG."""
-    photo_path = Path(photo_path)
-    folder = photo_path.parent
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return None
+def sidecar_names(names: Iterable[str]) -> dict[str, str]:
+    """Base name -> file name of the `.xmp` files among `names` (the extension in any case)."""
     by_base: dict[str, str] = {}
     for name in names:
         if name[-4:].lower() == ".xmp":
             by_base.setdefault(name[:-4], name)
-    for candidate in sidecar_candidates(photo_path):
+    return by_base
+
+
+def choose_sidecar(photo_name: str, by_base: dict[str, str], is_file: Callable[[str], bool]) -> str | None:
+    """Which of a folder's sidecars (`sidecar_names`) belongs to the photo, darktable style first:
+    `IMG_1.CR2.xmp` names one photo, while `IMG_1.xmp` may be shared by IMG_1.CR2 and IMG_1.JPG."""
+    for candidate in sidecar_candidates(Path(photo_name)):
         name = by_base.get(candidate[:-4])
-        if name is not None and name != photo_path.name and (folder / name).is_file():
-            return folder / name
+        if name is not None and name != photo_name and is_file(name):
+            return name
     return None
+
+
+def find_sidecar(photo_path: Path) -> Path | None:
+    """The sidecar beside `photo_path` (see `choose_sidecar`)."""
+    photo_path = Path(photo_path)
+    folder = photo_path.parent
+    try:
+        by_base = sidecar_names(os.listdir(folder))
+    except OSError:
+        return None
+    name = choose_sidecar(photo_path.name, by_base, lambda n: (folder / n).is_file())
+    return None if name is None else folder / name
+
+
+@dataclass(frozen=True)
+class SidecarState:
+    """What a rescan compares to tell whether a sidecar changed, like the photo's own size + mtime."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def sidecar_state(path: Path | str | None) -> SidecarState | None:
+    """The sidecar's stat, or None when there is none (or it vanished since it was found)."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return SidecarState(str(path), st.st_size, st.st_mtime_ns)
 
 
 # -- reading -------------------------------------------------------------------------------------

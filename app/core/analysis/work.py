@@ -18,10 +18,12 @@ from app.core.analysis import colors, hashing, thumbnails
 from app.core.analysis.decode import Decoded, DecodeError, decode_image
 from app.core.analysis.metadata import Metadata, extract_metadata
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
-from app.core.sidecars import find_sidecar, read_sidecar
+from app.core.sidecars import SidecarData, SidecarState, find_sidecar, read_sidecar, sidecar_state
 
 # Analysis stages in run order. "metadata" is read at import.
 STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
+# The Metadata fields a sidecar can override (see apply_sidecar)
+SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title")
 MAX_FILE_BYTES = 2 << 30  # 2 GiB: beyond any real photo; refuse before reading it into memory
 
 
@@ -60,6 +62,8 @@ class Outcome:
     results: dict[str, Any] = field(default_factory=dict)  # stage -> result
     stage_errors: dict[str, str] = field(default_factory=dict)
     sidecar_error: str | None = None  # the .xmp beside the photo could not be read: it was ignored
+    sidecar: SidecarState | None = None  # the .xmp found beside the photo, read or not
+    own_facts: dict[str, Any] | None = None  # see own_facts()
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -124,24 +128,44 @@ def decode(data: bytes, out: Outcome) -> Decoded | None:
     return decoded
 
 
-def merge_sidecar(photo_path: str, md: Metadata) -> str | None:
+def own_facts(md: Metadata) -> dict[str, Any]:
+    """The fields a sidecar overrides, as the photo file itself has them: kept in the catalog so a
+    rescan can merge a changed sidecar again without reading the photo."""
+    return {name: getattr(md, name) for name in SIDECAR_FIELDS}
+
+
+def load_sidecar(state: SidecarState | None) -> tuple[SidecarData | None, str | None]:
+    """The sidecar's contents, or None and why it was ignored (None, None: there is no sidecar)."""
+    if state is None:
+        return None, None
+    data = read_sidecar(Path(state.path))
+    if data.error is not None:
+        return None, f"{Path(state.path).name} ignored: {data.error}"
+    return data, None
+
+
+def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     """What Lightroom, darktable or digiKam wrote in the photo's .xmp sidecar: its keywords join the
     embedded ones (source xmp in the catalog), and its rating, label and title win, as they are the
     newer edit. Keywords Tessera itself wrote there are left out: they come from the catalog, and
     reading them back would make a removed auto tag come back as a keyword."""
-    path = find_sidecar(Path(photo_path))
-    if path is None:
-        return None
-    data = read_sidecar(path)
-    if data.error is not None:
-        return f"{path.name} ignored: {data.error}"
     ours = set(data.tessera_tags)
     leaves = [h.rsplit("|", 1)[-1] for h in data.hierarchical]
     md.keywords = list(dict.fromkeys(k for k in [*md.keywords, *data.keywords, *leaves] if k not in ours))
     md.rating = data.rating if data.rating is not None else md.rating
     md.label = data.label or md.label
     md.title = data.title or md.title
-    return None
+
+
+def merge_sidecar(photo_path: str, md: Metadata) -> tuple[SidecarState | None, str | None]:
+    """Merge the sidecar beside the photo into `md` (see `apply_sidecar`); returns the sidecar's
+    state, stat'ed before reading so a later edit is never mistaken for the one read, and the reason
+    an unreadable sidecar was ignored."""
+    state = sidecar_state(find_sidecar(Path(photo_path)))
+    data, problem = load_sidecar(state)
+    if data is not None:
+        apply_sidecar(data, md)
+    return state, problem
 
 
 def process(task: Task) -> Outcome:
@@ -159,7 +183,8 @@ def process(task: Task) -> Outcome:
         return out
     if task.read_metadata:
         out.metadata = extract_metadata(data, decoded.source, decoded.format)
-        out.sidecar_error = merge_sidecar(task.path, out.metadata)
+        out.own_facts = own_facts(out.metadata)
+        out.sidecar, out.sidecar_error = merge_sidecar(task.path, out.metadata)
         out.timings_ms["metadata"] = (time.perf_counter() - t2) * 1000
     del data
     decoded.source = None  # the full-size pixels: the stages need only the working image

@@ -55,8 +55,23 @@ def _migration_3(database: SqliteDatabase) -> None:
     database.execute_sql("ANALYZE")  # so the planner knows the new indexes are worth it
 
 
+def _migration_4(database: SqliteDatabase) -> None:
+    """Sidecar state, so a rescan notices a sidecar edited by Lightroom & co. while the photo is
+    unchanged (a new catalog already has the columns: migration 1 creates tables from the models).
+    Rows imported before stay NULL (unknown): a rescan reads those that have a sidecar once more."""
+    have = {c.name for c in database.get_columns("photo")}
+    for column, kind in (
+        ("sidecar_path", "TEXT"),
+        ("sidecar_size", "INTEGER"),
+        ("sidecar_mtime_ns", "INTEGER"),
+        ("own_facts_json", "TEXT"),
+    ):
+        if column not in have:
+            database.execute_sql(f"ALTER TABLE photo ADD COLUMN {column} {kind}")
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_1, _migration_2, _migration_3]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_1, _migration_2, _migration_3, _migration_4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -104,6 +104,13 @@ class Photo(BaseModel):
     detail = FloatField(null=True)  # see hashing.ImageHashes
     lightness = FloatField(null=True)
     thumb_key = TextField(null=True)
+    # the .xmp sidecar last merged (None: there was none), compared on rescan like size + mtime_ns
+    sidecar_path = TextField(null=True)
+    sidecar_size = IntegerField(null=True)
+    sidecar_mtime_ns = IntegerField(null=True)
+    # keywords, rating, label, title as the photo file has them, before its sidecar's (JSON; None
+    # for photos imported before schema 4): lets a changed sidecar be merged again without the photo
+    own_facts_json = TextField(null=True)
 
     class Meta:
         indexes = ((("make", "model"), False),)

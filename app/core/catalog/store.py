@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import tagging
-from app.core.analysis.work import Outcome, stage_versions
+from app.core.analysis.metadata import Metadata
+from app.core.analysis.work import SIDECAR_FIELDS, Outcome, apply_sidecar, stage_versions
 from app.core.catalog.models import (
     AUTO,
     ERROR,
@@ -29,6 +30,7 @@ from app.core.catalog.models import (
     db,
     to_signed,
 )
+from app.core.sidecars import SidecarData, SidecarState
 
 # The default auto_tagging threshold, from bench/tagging_thresholds.py (19 corpus photos labelled by
 # eye): at 0.3, 46 tags applied, 93 % right, 17 photos with a right tag; at 0.2, 55 tags, 91 %, 17;
@@ -81,13 +83,29 @@ def _metadata_columns(outcome: Outcome) -> dict[str, Any]:
         orientation=md.orientation,
         jpeg_quality=md.jpeg_quality,
         density=md.density,
-        title=md.title,
-        rating=md.rating,
-        label=md.label,
         exif_json=json.dumps(md.groups, ensure_ascii=False),
         flat_exif_json=json.dumps(md.flat, ensure_ascii=False),
+        own_facts_json=json.dumps(outcome.own_facts, ensure_ascii=False),
+        **_sidecar_fields(md),
+        **_sidecar_columns(outcome.sidecar),
     )
     return cols
+
+
+def _sidecar_fields(md: Metadata) -> dict[str, Any]:
+    """The photo columns a sidecar can override (its keywords are tags: see _store_keywords)."""
+    return {name: getattr(md, name) for name in SIDECAR_FIELDS if name != "keywords"}
+
+
+def _sidecar_columns(state: SidecarState | None) -> dict[str, Any]:
+    if state is None:
+        return {"sidecar_path": None, "sidecar_size": None, "sidecar_mtime_ns": None}
+    return {"sidecar_path": state.path, "sidecar_size": state.size, "sidecar_mtime_ns": state.mtime_ns}
+
+
+def _store_keywords(photo_id: int, keywords: list[str]) -> None:
+    """Embedded and sidecar keywords are the photo's xmp-source tags; user and auto tags stay."""
+    _replace_tags(photo_id, XMP, [(k, None) for k in keywords])
 
 
 def _forget_analysis(photo_id: int) -> None:
@@ -121,8 +139,28 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
             kind = "changed" if kind == "unchanged" else kind
         Photo.update(**fields).where(Photo.id == photo.id).execute()
     if outcome.metadata is not None:
-        _replace_tags(photo.id, XMP, [(k, None) for k in outcome.metadata.keywords])
+        _store_keywords(photo.id, outcome.metadata.keywords)
     return photo.id, kind
+
+
+def store_sidecar(photo_id: int, state: SidecarState | None, data: SidecarData | None) -> None:
+    """The photo's own file is unchanged but its sidecar appeared, changed or went (`state` None):
+    merge what the sidecar says now with the facts the photo carries itself, as an import would.
+    `data` None while `state` is set: the sidecar is unreadable, only its state is remembered (so it
+    is reported once, not on every rescan) and the photo keeps what it had. A sidecar that went
+    takes its keywords along, but rating, label and title stay: they share one column with the
+    user's own edits in Tessera, and which of the two set the current value is not known."""
+    row = Photo.select(Photo.own_facts_json).where(Photo.id == photo_id).get()
+    if row.own_facts_json is None:
+        raise ValueError(f"photo {photo_id} has no stored facts of its own: re-read the photo instead")
+    columns = {**_sidecar_columns(state), "updated_at": now_iso()}
+    if state is None or data is not None:
+        md = Metadata(**json.loads(row.own_facts_json))
+        if data is not None:
+            apply_sidecar(data, md)
+            columns.update(_sidecar_fields(md))
+        _store_keywords(photo_id, md.keywords)
+    Photo.update(**columns).where(Photo.id == photo_id).execute()
 
 
 def _replace_tags(photo_id: int, source: str, tags: Iterable[tuple[str, float | None]]) -> None:

@@ -2,7 +2,9 @@
 
 A rescan compares size + mtime with the catalog and reads no file whose stat() is unchanged. Files
 under the scanned roots that vanished are marked missing (never dropped: their tags and decisions
-stay, and a moved copy found later takes its row back by content hash).
+stay, and a moved copy found later takes its row back by content hash). An unchanged photo whose
+.xmp sidecar appeared, changed or went (Lightroom rewrites only the sidecar) has just the sidecar
+read again and merged with the photo's own facts kept in the catalog: no decode, no analysis.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
-from app.core.analysis.work import STAGES, Task
-from app.core.catalog.models import MISSING, Photo
-from app.core.catalog.store import mark_missing
+from app.core.analysis.work import STAGES, Task, load_sidecar
+from app.core.catalog.models import MISSING, OK, Photo
+from app.core.catalog.store import mark_missing, store_sidecar
 from app.core.catalog.writer import CatalogWriter
 from app.core.ingest.scanner import ScanEntry, ScanSummary, scan
+from app.core.sidecars import SidecarState
 
 
 @dataclass
@@ -26,6 +31,7 @@ class ImportReport:
     unchanged: int = 0
     missing: int = 0
     skipped_media: int = 0
+    sidecars_reread: int = 0  # unchanged photos whose changed sidecar was merged again
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     run: RunStats = field(default_factory=RunStats)
     cancelled: bool = False
@@ -47,6 +53,8 @@ class ImportReport:
             f"{self.missing} missing",
             f"{len(self.failed)} failed",
         ]
+        if self.sidecars_reread:
+            parts.append(f"{self.sidecars_reread} sidecars re-read")
         if self.skipped_media:
             parts.append(f"{self.skipped_media} videos/audio skipped")
         if self.cancelled:
@@ -58,48 +66,111 @@ def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def _known_photos(roots: Sequence[str]) -> dict[str, tuple[int, int, int, str]]:
-    """Catalog rows under the roots: path -> (id, size, mtime_ns, status)."""
-    query = Photo.select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status)
-    known: dict[str, tuple[int, int, int, str]] = {}
+class Known(NamedTuple):
+    """A catalog row under the scanned roots, as much of it as a rescan compares."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    status: str
+    sidecar: SidecarState | None
+    has_own_facts: bool  # False for photos imported before their facts were kept (schema < 4)
+
+
+def _known_photos(roots: Sequence[str]) -> dict[str, Known]:
+    """Catalog rows under the roots, by path."""
+    query = Photo.select(
+        Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sidecar_path,
+        Photo.sidecar_size, Photo.sidecar_mtime_ns, Photo.own_facts_json.is_null(False),
+    )  # fmt: skip
+    known: dict[str, Known] = {}
     for root in roots:
         prefix = root.rstrip(os.sep) + os.sep
         rows = query.where((Photo.path == root) | Photo.path.startswith(prefix)).tuples()
-        for pid, path, size, mtime_ns, status in rows:
-            known[path] = (pid, size, mtime_ns, status)
+        for pid, path, size, mtime_ns, status, sc_path, sc_size, sc_mtime_ns, has_facts in rows:
+            sidecar = None if sc_path is None else SidecarState(sc_path, sc_size, sc_mtime_ns)
+            known[path] = Known(pid, size, mtime_ns, status, sidecar, bool(has_facts))
     return known
+
+
+@dataclass
+class ImportPlan:
+    to_read: list[ScanEntry] = field(default_factory=list)  # new or changed: read, decode, analyze
+    sidecars: list[tuple[int, ScanEntry]] = field(default_factory=list)  # (photo id, entry): merge again
+    # unchanged photos from before schema 4 whose sidecar state differs: read again, not analyzed
+    refresh: list[ScanEntry] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)  # ids of photos now missing
+
+
+def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: ImportReport) -> None:
+    """Put one scanned file in the plan by what the catalog knows of it."""
+    if row is None or row.size != entry.size or row.mtime_ns != entry.mtime_ns or row.status == MISSING:
+        plan.to_read.append(entry)
+        return
+    report.unchanged += 1
+    if row.status != OK or row.sidecar == entry.sidecar:
+        return
+    if row.has_own_facts:
+        plan.sidecars.append((row.id, entry))
+    else:  # its embedded keywords are mixed with the old sidecar's in the catalog: read the photo
+        plan.refresh.append(entry)
 
 
 def plan_import(
     roots: Sequence[Path], exclude: Sequence[Path], cancelled: Cancelled, progress: ProgressCallback | None
-) -> tuple[list[ScanEntry], list[int], ImportReport]:
-    """Scan and compare with the catalog: files to (re)read, and ids of photos now missing."""
+) -> tuple[ImportPlan, ImportReport]:
+    """Scan and compare with the catalog: files to (re)read, sidecars to merge again, and photos
+    now missing."""
     report = ImportReport()
+    plan = ImportPlan()
     summary = ScanSummary()
     root_strs = [os.path.abspath(r) for r in roots]
     known = _known_photos(root_strs)
-    to_read: list[ScanEntry] = []
     seen: set[str] = set()
     for entry in scan(roots, exclude=exclude, summary=summary, cancelled=cancelled):
         report.scanned += 1
         seen.add(entry.path)
-        row = known.get(entry.path)
-        if row is not None and row[1] == entry.size and row[2] == entry.mtime_ns and row[3] != MISSING:
-            report.unchanged += 1
-        else:
-            to_read.append(entry)
+        _sort_entry(entry, known.get(entry.path), plan, report)
         if progress and report.scanned % 500 == 0:
             progress(Progress(phase="scanning", done=report.scanned, current=entry.path))
     report.skipped_media = summary.skipped_media
     report.unreadable = summary.unreadable
     unreachable_roots = {p for p, _ in summary.unreadable if p in root_strs}
-    gone: list[int] = []
     if not cancelled():  # a partial scan proves nothing about missing files
-        for path, (pid, _size, _mtime, status) in known.items():
-            if path not in seen and status != MISSING and not _under(path, list(unreachable_roots)):
-                gone.append(pid)
-    report.missing = len(gone)
-    return to_read, gone, report
+        for path, row in known.items():
+            if path not in seen and row.status != MISSING and not _under(path, list(unreachable_roots)):
+                plan.gone.append(row.id)
+    report.missing = len(plan.gone)
+    return plan, report
+
+
+def reread_sidecars(
+    changed: Sequence[tuple[int, ScanEntry]],
+    writer: CatalogWriter,
+    failures: list[tuple[str, str, str]],
+    cancelled: Cancelled,
+) -> int:
+    """Read the changed sidecars here and merge them on the writer thread; returns how many were
+    merged. An unreadable one is reported in `failures` like at import, and the photo keeps what it
+    had. Stops early when cancelled: the sidecar states not stored make the next run pick them up."""
+    pending = []
+    for photo_id, entry in changed:
+        if cancelled():
+            break
+        data, problem = load_sidecar(entry.sidecar)
+        if problem is not None:
+            failures.append((entry.path, "sidecar", problem))
+        future = writer.submit(partial(store_sidecar, photo_id, entry.sidecar, data))
+        pending.append((entry.path, problem is None, future))
+    merged = 0
+    for path, readable, future in pending:
+        try:
+            future.result()
+        except Exception as exc:  # one photo's failed write must not lose the others
+            failures.append((path, "sidecar", f"{type(exc).__name__}: {exc}"))
+        else:
+            merged += readable
+    return merged
 
 
 def import_paths(
@@ -114,11 +185,12 @@ def import_paths(
     cancelled: Cancelled = lambda: False,
     processes: int | None = None,
 ) -> ImportReport:
-    to_read, gone, report = plan_import(roots, exclude, cancelled, progress)
-    if gone:
-        writer.call(lambda: mark_missing(gone))
+    plan, report = plan_import(roots, exclude, cancelled, progress)
+    if plan.gone:
+        writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
-    tasks = [Task(path=e.path, stages=stages, thumbs_dir=str(thumbs_dir)) for e in to_read]
+    tasks = [Task(path=e.path, stages=stages, thumbs_dir=str(thumbs_dir)) for e in plan.to_read]
+    tasks += [Task(path=e.path, stages=(), thumbs_dir=str(thumbs_dir)) for e in plan.refresh]
     report.run = run_tasks(
         tasks,
         writer,
@@ -128,5 +200,7 @@ def import_paths(
         cancelled=cancelled,
         processes=processes,
     )
+    failures = report.run.stage_failures
+    report.sidecars_reread = len(plan.refresh) + reread_sidecars(plan.sidecars, writer, failures, cancelled)
     report.cancelled = cancelled()
     return report

@@ -1,4 +1,6 @@
-"""Walking folders for photos. Reads only directory entries and stat(): never file contents."""
+"""Walking folders for photos. Reads only directory entries and stat(): never file contents. Each
+photo comes with the stat of its .xmp sidecar, taken from the same directory listing, so a rescan
+notices an edited sidecar without one more listdir per photo."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.ingest.filetypes import IGNORED_EXTENSIONS, UNSUPPORTED_MEDIA_EXTENSIONS
+from app.core.sidecars import SidecarState, choose_sidecar, find_sidecar, sidecar_names, sidecar_state
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class ScanEntry:
     path: str  # absolute, as found under the root (symlinked folders keep their link path)
     size: int
     mtime_ns: int
+    sidecar: SidecarState | None = None
 
 
 @dataclass
@@ -49,6 +53,12 @@ def _ignored(name: str) -> bool:
     return ext in IGNORED_EXTENSIONS or name in {"Thumbs.db", "desktop.ini"}
 
 
+def _sidecar_of(name: str, xmp_entries: dict[str, os.DirEntry[str]], by_base: dict[str, str]) -> SidecarState | None:
+    """The state of photo `name`'s sidecar among its folder's .xmp entries (see find_sidecar)."""
+    chosen = choose_sidecar(name, by_base, lambda n: xmp_entries[n].is_file())
+    return None if chosen is None else sidecar_state(xmp_entries[chosen].path)
+
+
 def scan(
     roots: Iterable[Path],
     exclude: Iterable[Path] = (),
@@ -75,7 +85,7 @@ def scan(
         if stat.S_ISREG(st.st_mode):
             if (st.st_dev, st.st_ino) not in seen_files:
                 seen_files.add((st.st_dev, st.st_ino))
-                yield ScanEntry(str(root), st.st_size, st.st_mtime_ns)
+                yield ScanEntry(str(root), st.st_size, st.st_mtime_ns, sidecar_state(find_sidecar(root)))
             continue
         stack = [str(root)]
         while stack:
@@ -96,6 +106,8 @@ def scan(
             except OSError as exc:
                 summary.unreadable.append((folder, exc.strerror or str(exc)))
                 continue
+            xmp_entries = {e.name: e for e in entries if e.name[-4:].lower() == ".xmp"}
+            by_base = sidecar_names(xmp_entries)
             subdirs: list[str] = []
             for entry in entries:
                 if _is_hidden(entry.name):
@@ -118,5 +130,6 @@ def scan(
                     if key in seen_files:
                         continue
                     seen_files.add(key)
-                    yield ScanEntry(entry.path, est.st_size, est.st_mtime_ns)
+                    sidecar = _sidecar_of(entry.name, xmp_entries, by_base)
+                    yield ScanEntry(entry.path, est.st_size, est.st_mtime_ns, sidecar)
             stack.extend(reversed(subdirs))
