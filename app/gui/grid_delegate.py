@@ -1,13 +1,15 @@
 """Paints one grid cell: the cached thumbnail (or a placeholder while it loads), the file name and
-badges for faces, duplicates and errors."""
+badges for faces, duplicates and errors, and the rating. Paint runs for every visible cell on each
+scroll step: it reads only the model's cached row, and builds no fonts or colors."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.gui.grid_model import PhotoRole, RowInfo
+from app.gui.rating_stars import REJECT_MARK, REJECTED, REJECTED_COLOR, STAR_COLOR, rating_text
 from app.gui.thumbs import ThumbnailCache
 
 TEXT_HEIGHT = 18
@@ -15,6 +17,9 @@ PADDING = 6
 BADGE_FACE = QColor(40, 120, 220)
 BADGE_DUP = QColor(200, 120, 20)
 BADGE_ERROR = QColor(200, 40, 40)
+BADGE_TEXT = QColor("white")
+BADGE_HEIGHT = 16
+RATING_BACKGROUND = QColor(0, 0, 0, 160)  # translucent dark: the stars read on any photo
 
 
 class GridDelegate(QStyledItemDelegate):
@@ -22,6 +27,9 @@ class GridDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumbs = thumbs
         self.thumb_size = 160
+        self._font_base: QFont | None = None  # the view's font the badge font was made from
+        self._badge_font = QFont()
+        self._badge_widths: dict[str, int] = {}  # badge text -> width in the badge font
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(self.thumb_size + 2 * PADDING, self.thumb_size + TEXT_HEIGHT + 2 * PADDING)
@@ -40,8 +48,9 @@ class GridDelegate(QStyledItemDelegate):
             painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
             painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 6, 6)
         image_box = QRect(rect.x() + PADDING, rect.y() + PADDING, self.thumb_size, self.thumb_size)
-        self._paint_image(painter, image_box, info, palette)
+        image = self._paint_image(painter, image_box, info, palette)
         self._paint_badges(painter, image_box, info)
+        self._paint_rating(painter, image, info.rating)
         text_rect = QRect(rect.x() + PADDING, image_box.bottom() + 2, self.thumb_size, TEXT_HEIGHT)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
@@ -49,7 +58,8 @@ class GridDelegate(QStyledItemDelegate):
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, name)
         painter.restore()
 
-    def _paint_image(self, painter: QPainter, box: QRect, info: RowInfo, palette: QPalette) -> None:
+    def _paint_image(self, painter: QPainter, box: QRect, info: RowInfo, palette: QPalette) -> QRect:
+        """Draw the thumbnail, or a placeholder, in `box`; returns the rectangle drawn."""
         size = 320 if self.thumb_size <= 320 else 1024
         pixmap = self.thumbs.get(info.id, info.thumb_key, size) if info.status == "ok" else None
         if pixmap is None:
@@ -59,12 +69,13 @@ class GridDelegate(QStyledItemDelegate):
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             label = "Cannot read" if info.status == "error" else ("Missing" if info.status == "missing" else "")
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
-            return
+            return box
         scaled = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, scaled.width(), scaled.height())
         target.moveCenter(box.center())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawPixmap(target, pixmap)
+        return target
 
     def _paint_badges(self, painter: QPainter, box: QRect, info: RowInfo) -> None:
         badges: list[tuple[str, QColor]] = []
@@ -74,17 +85,43 @@ class GridDelegate(QStyledItemDelegate):
             badges.append(("DUP", BADGE_DUP))
         if info.face_count:
             badges.append((f"☺ {info.face_count}", BADGE_FACE))
-        font = QFont(painter.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.8))
-        font.setBold(True)
-        painter.setFont(font)
+        self._use_badge_font(painter)
         x = box.x() + 4
         for text, color in badges:
-            width = painter.fontMetrics().horizontalAdvance(text) + 10
-            badge = QRectF(x, box.y() + 4, width, 16)
-            path = QPainterPath()
-            path.addRoundedRect(badge, 8, 8)
-            painter.fillPath(path, color)
-            painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
-            x += width + 4
+            x += self._pill(painter, x, box.y() + 4, text, color, BADGE_TEXT) + 4
+
+    def _paint_rating(self, painter: QPainter, image: QRect, rating: int | None) -> None:
+        """Gold stars on a dark pill, or a red one with a white mark for rejected (a red mark alone vanishes
+        on dark photos), bottom-left on the photo."""
+        if not rating:  # None, or 0 from a sidecar: unrated
+            return
+        text, background, color = (
+            (REJECT_MARK, REJECTED_COLOR, BADGE_TEXT)
+            if rating == REJECTED
+            else (rating_text(rating), RATING_BACKGROUND, STAR_COLOR)
+        )
+        self._pill(painter, image.x() + 4, image.bottom() - 3 - BADGE_HEIGHT, text, background, color)
+
+    def _pill(self, painter: QPainter, x: int, y: int, text: str, background: QColor, color: QColor) -> int:
+        """One rounded badge; returns its width."""
+        width = self._badge_widths.get(text)
+        if width is None:
+            width = self._badge_widths[text] = painter.fontMetrics().horizontalAdvance(text) + 10
+        badge = QRectF(x, y, width, BADGE_HEIGHT)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(background)
+        painter.drawRoundedRect(badge, 8, 8)
+        painter.setPen(color)
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        return width
+
+    def _use_badge_font(self, painter: QPainter) -> None:
+        """The small bold badge font, made once per view font rather than on every paint."""
+        base = painter.font()
+        if base != self._font_base:
+            self._font_base = QFont(base)
+            self._badge_font = QFont(base)
+            self._badge_font.setPointSizeF(max(7.0, base.pointSizeF() * 0.8))
+            self._badge_font.setBold(True)
+            self._badge_widths.clear()
+        painter.setFont(self._badge_font)

@@ -27,6 +27,7 @@ from app.core.catalog.facets import camera_name
 from app.core.catalog.models import Photo
 from app.core.catalog.present import photo_json
 from app.core.exif_format import coordinate, human_value, summary_line
+from app.gui.rating_stars import RatingStars
 from app.gui.swatch_bar import SwatchBar
 
 EXIF_GROUPS = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
@@ -48,6 +49,7 @@ class Inspector(QScrollArea):
     tag_clicked = Signal(str)
     tag_added = Signal(int, str)  # photo id, tag
     tag_removed = Signal(int, str)
+    rating_set = Signal(int, object)  # photo id, the new rating (None clears it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +67,8 @@ class Inspector(QScrollArea):
             label = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
             self.file_form.addRow(key, label)
+        self.stars = RatingStars()
+        self.file_form.insertRow(1, "Rating", self.stars)  # right under the name: it is edited most
 
         colors_box = QGroupBox("Colors")
         colors_layout = QVBoxLayout(colors_box)
@@ -120,6 +124,7 @@ class Inspector(QScrollArea):
         self.tag_edit.returnPressed.connect(self._add_tag)
         self.remove_tag.clicked.connect(self._remove_tag)
         self.copy_exif.clicked.connect(self.copy_metadata)
+        self.stars.rating_clicked.connect(self._rate)
         self.show_photo(None)
 
     # -- showing ----------------------------------------------------------------------------------
@@ -152,6 +157,7 @@ class Inspector(QScrollArea):
             )
         for key, value in values.items():
             self.fields[key].setText(value)
+        self.stars.set_rating(photo.rating if photo else None)
 
     def _show_colors(self) -> None:
         predominant = self.data.get("predominant", {}).get("google", []) if self.data else []
@@ -222,6 +228,10 @@ class Inspector(QScrollArea):
         if name and self.photo_id is not None:
             self.tag_added.emit(self.photo_id, name)
             self.tag_edit.clear()
+
+    def _rate(self, rating: int | None) -> None:
+        if self.photo_id is not None:
+            self.rating_set.emit(self.photo_id, rating)
 
     def _remove_tag(self) -> None:
         item = self.tags.currentItem()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSlider,
     QVBoxLayout,
@@ -43,6 +44,7 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
+from app.gui.rating_stars import MAX_STARS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
 from app.gui.sidebar import Sidebar
 from app.gui.theme import THEMES, apply_theme
@@ -54,6 +56,9 @@ SIMILAR_TOP = 100  # Find Similar shows this many photos after the one it starte
 REFRESH_WHILE_RUNNING_S = 1.5  # the grid fills in while analysis runs, without repainting constantly
 SORTS = (("Date taken", "date", False), ("Newest first", "date", True), ("Name", "name", False),
          ("Size", "size", True), ("Rating", "rating", True), ("Recently imported", "imported", True))  # fmt: skip
+# (rating, key) for Photo > Rating, as in Lightroom and digiKam: 0 clears, 1-5 stars, X rejects
+RATING_KEYS: tuple[tuple[int | None, str], ...] = ((None, "0"), *((n, str(n)) for n in range(1, MAX_STARS + 1)),
+                                                   (REJECTED, "X"))  # fmt: skip
 
 
 class MainWindow(QMainWindow):
@@ -181,12 +186,15 @@ class MainWindow(QMainWindow):
         self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
                                          "Compare duplicate photos and trash the extra copies")  # fmt: skip
         photo_menu.addAction(self.dupes_action)
+        photo_menu.addSeparator()
+        self.rating_menu = self._make_rating_menu(photo_menu)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"))
         help_menu.addAction(self._action("&About Tessera", self.show_about))
         self.photo_menu = photo_menu
         for a in (self.view_action, self.similar_action, self.tag_action, self.export_xmp_action, self.trash_action):
             self.grid.addAction(a)
+        self.grid.addAction(self.rating_menu.menuAction())  # a Rating submenu in the context menu, its keys on the grid
         # Return and Delete act on the grid only: in a text field they keep their usual meaning
         self.view_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.trash_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -208,6 +216,21 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.size_slider)
         self.toolbar = toolbar
 
+    def _make_rating_menu(self, parent: QMenu) -> QMenu:
+        menu = parent.addMenu("&Rating")
+        self.rating_actions: dict[int | None, QAction] = {}
+        for rating, key in RATING_KEYS:
+            text = rating_text(rating)
+            action = self._action(text, lambda _=False, r=rating: self.rate_selection(r), key,
+                                  f"Rate the selected photos: {text}")  # fmt: skip
+            # plain keys: on the grid only, so digits and X still type into text fields and spin boxes
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            if rating == REJECTED:
+                menu.addSeparator()
+            menu.addAction(action)
+            self.rating_actions[rating] = action
+        return menu
+
     def _connect(self) -> None:
         self.filter_bar.changed.connect(self.apply_filter)
         self.filter_bar.similar_cleared.connect(self.clear_similar)
@@ -222,6 +245,7 @@ class MainWindow(QMainWindow):
         self.inspector.tag_clicked.connect(self.filter_bar.add_tag)
         self.inspector.tag_added.connect(lambda pid, name: self._edit_tags(tag_ops.add_user_tag, [pid], name))
         self.inspector.tag_removed.connect(lambda pid, name: self._edit_tags(tag_ops.remove_tag, [pid], name))
+        self.inspector.rating_set.connect(lambda pid, rating: self.rate([pid], rating))
         self.runner.progress.connect(self._job_progress)
         self.runner.finished.connect(self._job_finished)
         self.runner.failed.connect(self._job_failed)
@@ -370,6 +394,26 @@ class MainWindow(QMainWindow):
             path, reason = report.failed[0]
             more = f" (and {len(report.failed) - 1} more)" if len(report.failed) > 1 else ""
             self.statusBar().showMessage(f"Sidecar not updated for {Path(path).name}: {reason}{more}", 15000)
+
+    def rate_selection(self, rating: int | None) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.rate(ids, rating)
+        else:
+            self.statusBar().showMessage("Select the photos to rate.", 5000)
+
+    def rate(self, photo_ids: list[int], rating: int | None) -> None:
+        """Rate photos (None clears, -1 rejects): the grid, the inspector and the status bar show it."""
+        report = tag_ops.set_rating(self.lib, photo_ids, rating)
+        self.statusBar().showMessage(_rated_message(len(photo_ids), rating), 5000)
+        self._sidecar_outcome(report)  # after the message above: a sidecar that failed matters more
+        f = self.model.filter
+        if f.min_rating is not None or f.sort == "rating":
+            self.apply_filter(f)  # rated photos may leave the grid or move: query again, keeping the selection
+            return
+        self.model.refresh_rows()  # the model caches rows: re-read them so the cells repaint with the new rating
+        if self.inspector.photo_id in photo_ids:
+            self.inspector.show_photo(self.inspector.photo_id)
 
     def tag_selection(self) -> None:
         ids = self.selected_ids()
@@ -547,13 +591,15 @@ class MainWindow(QMainWindow):
         path = self.lib.backup()
         self.statusBar().showMessage(f"Catalog backed up to {path}", 8000)
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(action, key) for every action with a shortcut, menus and grid alike, sorted by name."""
+        keyed = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]  # an empty QKeySequence is truthy
+        return sorted({(a.text().replace("&", ""), a.shortcut().toString()) for a in keyed})
+
     def show_shortcuts(self) -> None:
-        rows = [
-            (a.text().replace("&", ""), a.shortcut().toString()) for a in self.findChildren(QAction) if a.shortcut()
-        ]
         viewer = [("Viewer: fit / 100%", "F / 1"), ("Viewer: faces overlay", "O"), ("Viewer: next / previous", "→ / ←"),
                   ("Viewer: fullscreen", "F11")]  # fmt: skip
-        text = "\n".join(f"{k:28} {v}" for k, v in sorted(set(rows)) + viewer)
+        text = "\n".join(f"{k:28} {v}" for k, v in self.shortcut_rows() + viewer)
         QMessageBox.information(self, "Keyboard shortcuts", text)
 
     def show_about(self) -> None:
@@ -586,3 +632,10 @@ class MainWindow(QMainWindow):
             viewer.close()
         self.thumbs.close()
         event.accept()
+
+
+def _rated_message(count: int, rating: int | None) -> str:
+    photos = f"{count:,} photo{'s' if count != 1 else ''}"
+    if rating is None:
+        return f"Cleared the rating of {photos}"
+    return f"Rejected {photos}" if rating == REJECTED else f"Rated {photos} {rating_text(rating)}"

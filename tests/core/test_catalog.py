@@ -200,3 +200,32 @@ def test_whole_library_sorts_come_off_a_covering_index(tmp_path: Path, sort: str
         sql, params = query(Filter(sort=sort, descending=descending, min_faces=1), P.id).sql()
         plan = " | ".join(r[3] for r in lib.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
         assert "photo_sort_" not in plan, plan
+
+
+def test_schema_4_catalog_moves_its_json_to_photo_detail(tmp_path: Path, corpus: Path) -> None:
+    """Migration 5 on a real import: EXIF and colour JSON leave the photo table, nothing is lost, and
+    the upgraded schema is that of a new catalog."""
+    from app.core.catalog.models import DETAIL_COLUMNS
+    from app.core.catalog.present import photo_json
+
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir) as lib:
+        lib.import_folders([corpus / "exif"], analyze=False)
+        lib.analyze(("colors",))
+        shown = {p.id: photo_json(p) for p in Photo.select()}
+    assert sum(1 for s in shown.values() if s["metadata"]["exif"] and s["colors"]) >= 40
+    con = sqlite3.connect(lib_dir / "catalog.sqlite")
+    new_schema = con.execute("PRAGMA table_info(photo)").fetchall()
+    # back to schema 4: the JSON in photo's own columns, no photo_detail table
+    for column in DETAIL_COLUMNS:
+        con.execute(f"ALTER TABLE photo ADD COLUMN {column} TEXT")
+        con.execute(f"UPDATE photo SET {column} = (SELECT {column} FROM photo_detail WHERE photo_id = photo.id)")
+    con.execute("DROP TABLE photo_detail")
+    con.execute("UPDATE schema_version SET version = 4")
+    con.commit()
+    con.close()
+
+    with Library.open(lib_dir, auto_backup=False) as lib:
+        assert SchemaVersion.get().version == SCHEMA_VERSION
+        assert lib.db.execute_sql("PRAGMA table_info(photo)").fetchall() == new_schema
+        assert {p.id: photo_json(p) for p in Photo.select()} == shown

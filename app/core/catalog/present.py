@@ -8,7 +8,7 @@ from typing import Any
 
 from app.core.analysis.hashing import to_hex
 from app.core.analysis.tagging import ENGINE, FACE_ENGINE
-from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoTag, Tag, to_unsigned
+from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoDetail, PhotoTag, Tag, to_unsigned
 
 # Reference documents spell formats as file extensions.
 _FORMAT_NAMES = {"JPEG": "jpg", "TIFF": "tiff", "BTF": "tiff", "MPO": "jpg"}
@@ -47,6 +47,7 @@ def categorization(photo: Photo) -> dict[str, Any]:
 
 
 def photo_json(photo: Photo) -> dict[str, Any]:
+    detail = PhotoDetail.get_or_none(PhotoDetail.photo == photo.id) or PhotoDetail()
     phash = to_hex(to_unsigned(photo.phash)) if photo.phash is not None else None
     faces = faces_of(photo.id)
     tags = photo_tags(photo.id)
@@ -60,7 +61,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "density": photo.density,
         "hasTransparency": bool(photo.has_alpha),
         "pHash": phash,
-        "exif": _loads(photo.exif_json, {}),
+        "exif": _loads(detail.exif_json, {}),
     }
     return {
         "public_id": str(photo.id),
@@ -78,12 +79,12 @@ def photo_json(photo: Photo) -> dict[str, Any]:
             if photo.gps_lat is not None
             else None
         ),
-        "colors": _loads(photo.colors_json, []),
-        "predominant": {"google": _loads(photo.predominant_json, [])},
+        "colors": _loads(detail.colors_json, []),
+        "predominant": {"google": _loads(detail.predominant_json, [])},
         "faces": [[f.x, f.y, f.w, f.h] for f in faces],
         "face_scores": [round(f.score, 4) for f in faces],
         "phash": phash,
-        "image_metadata": _loads(photo.flat_exif_json, {}),
+        "image_metadata": _loads(detail.flat_exif_json, {}),
         "metadata": metadata,
         "info": {"categorization": categorization(photo)},
         "tags": sorted({t["tag"] for t in tags}),

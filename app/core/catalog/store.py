@@ -15,6 +15,7 @@ from app.core.analysis.metadata import Metadata
 from app.core.analysis.work import SIDECAR_FIELDS, Outcome, apply_sidecar, stage_versions
 from app.core.catalog.models import (
     AUTO,
+    DETAIL_COLUMNS,
     ERROR,
     MISSING,
     OK,
@@ -24,6 +25,7 @@ from app.core.catalog.models import (
     Feature,
     Photo,
     PhotoColor,
+    PhotoDetail,
     PhotoTag,
     StageState,
     Tag,
@@ -131,6 +133,7 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
         kind = "failed"
     else:
         fields = {**base, **_metadata_columns(outcome), "status": OK, "error": None}
+    detail = {c: fields.pop(c) for c in DETAIL_COLUMNS if c in fields}
     if photo is None:
         photo = Photo.create(imported_at=now, **fields)
     else:
@@ -138,9 +141,17 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
             _forget_analysis(photo.id)
             kind = "changed" if kind == "unchanged" else kind
         Photo.update(**fields).where(Photo.id == photo.id).execute()
+    _store_detail(photo.id, **detail)
     if outcome.metadata is not None:
         _store_keywords(photo.id, outcome.metadata.keywords)
     return photo.id, kind
+
+
+def _store_detail(photo_id: int, **columns: str) -> None:
+    if columns:
+        PhotoDetail.insert(photo=photo_id, **columns).on_conflict(
+            conflict_target=[PhotoDetail.photo], update=columns
+        ).execute()
 
 
 def store_sidecar(photo_id: int, state: SidecarState | None, data: SidecarData | None) -> None:
@@ -213,9 +224,7 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
     if stage == "thumbnails":
         Photo.update(thumb_key=result).where(Photo.id == photo_id).execute()
     elif stage == "colors":
-        Photo.update(colors_json=json.dumps(result.colors), predominant_json=json.dumps(result.predominant)).where(
-            Photo.id == photo_id
-        ).execute()
+        _store_detail(photo_id, colors_json=json.dumps(result.colors), predominant_json=json.dumps(result.predominant))
         PhotoColor.delete().where(PhotoColor.photo == photo_id).execute()
         if result.predominant:
             PhotoColor.insert_many(
