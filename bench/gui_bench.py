@@ -89,15 +89,18 @@ def build_catalog(lib: Library, n: int) -> None:
 
 
 class PaintClock(QObject):
-    """Records when the grid's viewport finishes a paint."""
+    """Records when the grid's viewport first paints, and counts its paints."""
 
     def __init__(self) -> None:
         super().__init__()
         self.painted_at: float | None = None
+        self.paints = 0
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self.painted_at is None:
-            self.painted_at = time.perf_counter()
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+            if self.painted_at is None:
+                self.painted_at = time.perf_counter()
         return False
 
 
@@ -152,12 +155,13 @@ def main() -> None:
         window.apply_filter(Filter(statuses=("ok", "error")))
         bar = window.grid.verticalScrollBar()
         frame_ms = []
+        painted_before = clock.paints
         for i in range(300):
             t = time.perf_counter()
             bar.setValue(bar.value() + bar.pageStep() // 3 if i % 50 else bar.maximum() * (i // 50) // 6)
-            window.grid.viewport().repaint()
-            app.processEvents()
+            app.processEvents()  # the scroll's own update: one paint of the viewport, as on screen
             frame_ms.append((time.perf_counter() - t) * 1000)
+        paints_per_frame = (clock.paints - painted_before) / len(frame_ms)
         own, _ = peak_rss_mb()
         window.close()
         lib.close()
@@ -167,7 +171,7 @@ def main() -> None:
     print(f"filter latency:       median {median:.0f} ms, p95 {p95:.0f} ms"
           "   (target p95 <= 100 ms)")  # fmt: skip
     print(f"scroll frame time:    mean {statistics.mean(frame_ms):.1f} ms, p95 {percentile(frame_ms, 0.95):.1f} ms"
-          "   (target p95 <= 16 ms)")  # fmt: skip
+          f"   (target p95 <= 16 ms; {paints_per_frame:.2f} paints a frame)")  # fmt: skip
     print(f"peak RSS:             {own:.0f} MB   (target <= 500 MB)")
 
 

@@ -4,8 +4,10 @@ scroll step: it reads only the model's cached row, and builds no fonts or colors
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from collections import OrderedDict
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.gui.grid_model import PhotoRole, RowInfo
@@ -19,6 +21,7 @@ BADGE_DUP = QColor(200, 120, 20)
 BADGE_ERROR = QColor(200, 40, 40)
 BADGE_TEXT = QColor("white")
 BADGE_HEIGHT = 16
+SCALED_CACHE_SIZE = 600  # cells' worth of scaled thumbnails: several screens at the smallest size
 RATING_BACKGROUND = QColor(0, 0, 0, 160)  # translucent dark: the stars read on any photo
 
 
@@ -30,6 +33,8 @@ class GridDelegate(QStyledItemDelegate):
         self._font_base: QFont | None = None  # the view's font the badge font was made from
         self._badge_font = QFont()
         self._badge_widths: dict[str, int] = {}  # badge text -> width in the badge font
+        # (photo id, box width, height, device pixel ratio) -> (source pixmap's cacheKey, scaled pixmap)
+        self._scaled_cache: OrderedDict[tuple[int, int, int, float], tuple[int, QPixmap]] = OrderedDict()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(self.thumb_size + 2 * PADDING, self.thumb_size + TEXT_HEIGHT + 2 * PADDING)
@@ -70,12 +75,27 @@ class GridDelegate(QStyledItemDelegate):
             label = "Cannot read" if info.status == "error" else ("Missing" if info.status == "missing" else "")
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
             return box
-        scaled = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        target = QRect(0, 0, scaled.width(), scaled.height())
+        shown = self._scaled(info.id, pixmap, box.size(), painter.device().devicePixelRatioF())
+        target = QRect(QPoint(0, 0), shown.deviceIndependentSize().toSize())
         target.moveCenter(box.center())
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawPixmap(target, pixmap)
+        painter.drawPixmap(target.topLeft(), shown)
         return target
+
+    def _scaled(self, photo_id: int, pixmap: QPixmap, box: QSize, ratio: float) -> QPixmap:
+        """The thumbnail at its size in the cell, made once: a smooth scale in every paint cost
+        ~0.1 ms a cell, a third of a scroll frame."""
+        key = (photo_id, box.width(), box.height(), ratio)
+        entry = self._scaled_cache.get(key)
+        if entry is not None and entry[0] == pixmap.cacheKey():  # same source: a reloaded one has a new key
+            self._scaled_cache.move_to_end(key)
+            return entry[1]
+        size = pixmap.size().scaled(box * ratio, Qt.AspectRatioMode.KeepAspectRatio)
+        scaled = pixmap.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
+        self._scaled_cache[key] = (pixmap.cacheKey(), scaled)
+        while len(self._scaled_cache) > SCALED_CACHE_SIZE:
+            self._scaled_cache.popitem(last=False)
+        return scaled
 
     def _paint_badges(self, painter: QPainter, box: QRect, info: RowInfo) -> None:
         badges: list[tuple[str, QColor]] = []

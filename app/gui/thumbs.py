@@ -73,7 +73,10 @@ class ThumbnailCache(QObject):
                     return
                 photo_id, thumb_key, size = self._pending.pop()  # newest first
             image = QImage(str(thumb_path(self.thumbs_dir, thumb_key, size)))
-            self._loaded.emit(photo_id, size, image)
+            try:
+                self._loaded.emit(photo_id, size, image)
+            except RuntimeError:  # the cache went with its window while this image loaded
+                return
 
     def _store(self, photo_id: int, size: int, image: QImage) -> None:
         self._queued.discard((photo_id, size))
