@@ -70,6 +70,13 @@ def _import(lib: Library, folder: Path) -> importer.ImportReport:
     return report
 
 
+def _imported(lib: Library, photos: Path, corpus: Path, *names: str) -> tuple[Path, Photo]:
+    """Copies corpus files into `photos`, imports them; the first one's path and catalog row."""
+    photo = _copy(corpus, photos, *names)
+    _import(lib, photos)
+    return photo, Photo.get(Photo.filename == photo.name)
+
+
 def _stages(photo_id: int) -> list[tuple[str, str]]:
     return [(s.stage, s.updated_at) for s in StageState.select().where(StageState.photo == photo_id)]
 
@@ -79,9 +86,7 @@ def test_edited_sidecar_is_merged_without_reading_the_photo(
 ) -> None:
     from app.core.tags import add_user_tag
 
-    photo = _copy(corpus, photos, "flower_sidecar.jpg", "flower_sidecar.xmp")
-    _import(lib, photos)
-    row = Photo.get(Photo.filename == photo.name)
+    photo, row = _imported(lib, photos, corpus, "flower_sidecar.jpg", "flower_sidecar.xmp")
     assert {"flower", "garden"} <= _tags(row.id, XMP) and row.rating == 4
     add_user_tag(lib, [row.id], "macro")
     stages_before, read_paths[:] = _stages(row.id), []
@@ -106,9 +111,7 @@ def test_edited_sidecar_is_merged_without_reading_the_photo(
 def test_deleted_sidecar_takes_its_keywords_only(
     lib: Library, photos: Path, corpus: Path, read_paths: list[str]
 ) -> None:
-    photo = _copy(corpus, photos, "iptc.jpg")
-    _import(lib, photos)
-    row = Photo.get(Photo.filename == photo.name)
+    photo, row = _imported(lib, photos, corpus, "iptc.jpg")
     assert _tags(row.id, XMP) == IPTC_KEYWORDS
     write_sidecar(photo, ["beach", "Budapest"], 5, "Red")  # one keyword also embedded
     report = _import(lib, photos)
@@ -126,9 +129,7 @@ def test_deleted_sidecar_takes_its_keywords_only(
 
 
 def test_sidecar_added_to_a_photo_without_one(lib: Library, photos: Path, corpus: Path, read_paths: list[str]) -> None:
-    photo = _copy(corpus, photos, "flower.jpg")
-    _import(lib, photos)
-    row = Photo.get(Photo.filename == photo.name)
+    photo, row = _imported(lib, photos, corpus, "flower.jpg")
     assert _tags(row.id, XMP) == set() and row.sidecar_path is None
     sidecar = write_sidecar(photo, ["Places|France|Paris"], 3, None)
     report = _import(lib, photos)
@@ -144,9 +145,7 @@ def test_keywords_tessera_exported_stay_out_on_rescan(
     from app.core.tags import add_user_tag, remove_tag
     from app.core.xmp_export import export_sidecars
 
-    photo = _copy(corpus, photos, "flower_sidecar.jpg", "flower_sidecar.xmp")
-    _import(lib, photos)
-    row = Photo.get(Photo.filename == photo.name)
+    photo, row = _imported(lib, photos, corpus, "flower_sidecar.jpg", "flower_sidecar.xmp")
     add_user_tag(lib, [row.id], "macro")
     export_sidecars(lib, [row.id])  # rewrites the sidecar: the rescan reads it again
     remove_tag(lib, [row.id], "macro")
@@ -159,9 +158,7 @@ def test_keywords_tessera_exported_stay_out_on_rescan(
 
 
 def test_broken_sidecar_on_rescan_loses_nothing(lib: Library, photos: Path, corpus: Path) -> None:
-    photo = _copy(corpus, photos, "flower_sidecar.jpg", "flower_sidecar.xmp")
-    _import(lib, photos)
-    row = Photo.get(Photo.filename == photo.name)
+    photo, row = _imported(lib, photos, corpus, "flower_sidecar.jpg", "flower_sidecar.xmp")
     tags_before = _tags(row.id, XMP)
     sidecar = photos / "flower_sidecar.xmp"
     sidecar.write_text("<x:xmpmeta><not closed", encoding="utf-8")
