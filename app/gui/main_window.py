@@ -385,8 +385,11 @@ class MainWindow(QMainWindow):
 
     def _edit_tags(self, op, photo_ids: list[int], name: str) -> None:  # type: ignore[no-untyped-def]
         self._sidecar_outcome(op(self.lib, photo_ids, name))
-        self.inspector.show_photo(self.inspector.photo_id)
         self.sidebar.refresh()
+        f = self.model.filter
+        if f.tags or f.text:
+            self.apply_filter(f)  # the photo may match the filter no more, or now: query again, keeping the selection
+        self.inspector.show_photo(self.inspector.photo_id)
 
     def _sidecar_outcome(self, report: ExportReport | None) -> None:
         """Say when the auto-written sidecars of an edit could not all be written."""

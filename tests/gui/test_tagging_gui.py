@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 
 from app.core import tags as tag_ops
 from app.core.analysis.work import STAGES
@@ -168,3 +168,19 @@ def test_export_xmp_action_and_auto_write_setting(qtbot, analyzed) -> None:
     win.inspector.tag_edit.setText("moon")
     win.inspector._add_tag()
     assert "moon" in read_sidecar(sidecar).keywords
+
+
+def test_removing_the_filtered_tag_takes_the_photo_off_the_grid(qtbot, analyzed) -> None:
+    win = analyzed
+    rocket = Photo.get(Photo.filename == "g03_rocket.jpg")
+    _select(win, rocket.id)
+    win.inspector.tag_edit.setText("launchpad")
+    win.inspector._add_tag()
+    win.filter_bar.add_tag("launchpad")
+    qtbot.waitUntil(lambda: win.model.ids() == [rocket.id])
+    tag_list = win.inspector.tags
+    row = next(i for i in range(tag_list.count()) if tag_list.item(i).data(Qt.ItemDataRole.UserRole) == "launchpad")
+    tag_list.setCurrentRow(row)
+    win.inspector._remove_tag()
+    assert not PhotoTag.select().join(Tag).where(Tag.name == "launchpad").exists()
+    assert win.model.ids() == []  # at once, as the catalog says
