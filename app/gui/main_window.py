@@ -44,7 +44,7 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
-from app.gui.rating_stars import MAX_STARS, REJECTED, rating_text
+from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
 from app.gui.sidebar import Sidebar
 from app.gui.theme import THEMES, apply_theme
@@ -56,9 +56,6 @@ SIMILAR_TOP = 100  # Find Similar shows this many photos after the one it starte
 REFRESH_WHILE_RUNNING_S = 1.5  # the grid fills in while analysis runs, without repainting constantly
 SORTS = (("Date taken", "date", False), ("Newest first", "date", True), ("Name", "name", False),
          ("Size", "size", True), ("Rating", "rating", True), ("Recently imported", "imported", True))  # fmt: skip
-# (rating, key) for Photo > Rating, as in Lightroom and digiKam: 0 clears, 1-5 stars, X rejects
-RATING_KEYS: tuple[tuple[int | None, str], ...] = ((None, "0"), *((n, str(n)) for n in range(1, MAX_STARS + 1)),
-                                                   (REJECTED, "X"))  # fmt: skip
 
 
 class MainWindow(QMainWindow):
@@ -378,6 +375,7 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return None
         viewer = Viewer(self.lib.thumbs_dir, self.model.ids(), index.row())
+        viewer.rating_set.connect(lambda pid, rating: self.rate([pid], rating))
         viewer.destroyed.connect(lambda *_: self.viewers.remove(viewer) if viewer in self.viewers else None)
         self.viewers.append(viewer)
         viewer.show()
@@ -600,8 +598,8 @@ class MainWindow(QMainWindow):
         return sorted({(a.text().replace("&", ""), a.shortcut().toString()) for a in keyed})
 
     def show_shortcuts(self) -> None:
-        viewer = [("Viewer: fit / 100%", "F / 1"), ("Viewer: faces overlay", "O"), ("Viewer: next / previous", "→ / ←"),
-                  ("Viewer: fullscreen", "F11")]  # fmt: skip
+        viewer = [("Viewer: fit / 100%", "F / Z"), ("Viewer: rate / reject", "0-5 / X"), ("Viewer: faces overlay", "O"),
+                  ("Viewer: next / previous", "→ / ←"), ("Viewer: fullscreen", "F11")]  # fmt: skip
         text = "\n".join(f"{k:28} {v}" for k, v in self.shortcut_rows() + viewer)
         QMessageBox.information(self, "Keyboard shortcuts", text)
 

@@ -12,6 +12,9 @@ REJECTED = -1
 STAR, EMPTY_STAR, REJECT_MARK = "★", "☆", "✕"
 STAR_COLOR = QColor(245, 190, 30)  # gold reads on light and dark themes alike, and on photos
 REJECTED_COLOR = QColor(225, 60, 60)
+# (rating, key) in the grid and the viewer, as in Lightroom: 0 clears, 1-5 stars, X rejects
+RATING_KEYS: tuple[tuple[int | None, str], ...] = ((None, "0"), *((n, str(n)) for n in range(1, MAX_STARS + 1)),
+                                                   (REJECTED, "X"))  # fmt: skip
 
 
 def rating_text(rating: int | None) -> str:

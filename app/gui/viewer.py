@@ -27,6 +27,7 @@ from app.core.analysis.thumbnails import thumb_path
 from app.core.catalog.models import Photo
 from app.core.catalog.present import faces_of
 from app.core.ingest.filetypes import sniff_format
+from app.gui.rating_stars import RATING_KEYS, rating_text
 
 VIEW_LONG_SIDE = 8192  # beyond this "100%" shows the photo downsampled; memory stays bounded
 FACE_PEN = QColor(255, 210, 0)
@@ -135,6 +136,8 @@ class _Loader(QObject):
 
 
 class Viewer(QWidget):
+    rating_set = Signal(int, object)  # (photo id, 1-5, -1 rejected or None): keys 0-5 and X
+
     def __init__(self, thumbs_dir: Path, ids: list[int], index: int, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -149,7 +152,7 @@ class Viewer(QWidget):
         self.overlay = self._action("Faces", "O", self._toggle_faces, checkable=True)
         self.overlay.setChecked(True)
         self._action("Fit", "F", self.view.fit)
-        self._action("100%", "1", self.view.actual_size)
+        self._action("100%", "Z", self.view.actual_size)  # Lightroom's key: the digits rate
         self._action(
             "Zoom in", QKeySequence.StandardKey.ZoomIn, lambda: self.view.set_zoom(self.view.zoom() * ZOOM_STEP)
         )
@@ -163,6 +166,11 @@ class Viewer(QWidget):
         close.setShortcut(Qt.Key.Key_Escape)
         close.triggered.connect(self._escape)
         self.addAction(close)
+        for rating, key in RATING_KEYS:  # keys only: the toolbar stays for viewing
+            rate = QAction(rating_text(rating), self)
+            rate.setShortcut(QKeySequence(key))
+            rate.triggered.connect(lambda _=False, r=rating: self._rate(r))
+            self.addAction(rate)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -214,6 +222,13 @@ class Viewer(QWidget):
             self.view.set_pixmap(QPixmap.fromImage(image), self.photo.width or image.width())
         self._update_status(error)
 
+    def _rate(self, rating: int | None) -> None:
+        """Culling while viewing: the main window stores the rating, then the status line shows it."""
+        if self.photo is not None:
+            self.rating_set.emit(self.photo.id, rating)
+            self.photo = Photo.get_or_none(Photo.id == self.photo.id)
+            self._update_status()
+
     # -- display ----------------------------------------------------------------------------------
     def _toggle_faces(self) -> None:
         self.view.show_faces(self.overlay.isChecked())
@@ -232,4 +247,6 @@ class Viewer(QWidget):
             return
         p = self.photo
         text = f"  {p.width}×{p.height}   zoom {self.view.zoom() * 100:.0f}%   {len(self.view.face_items)} faces"
+        if p.rating:
+            text += f"   {rating_text(p.rating)}"
         self.status.setText(text + (f"   — {note}" if note else ""))

@@ -225,3 +225,27 @@ def test_grid_cell_shows_rating(qtbot, photos_window: MainWindow) -> None:
         height, width = unrated.shape[:2]
         assert top > height / 2 and left < width / 2, "in the bottom-left corner of the thumbnail"
     assert not np.array_equal(rendered[3], rendered[-1])
+
+
+def test_rating_while_viewing(qtbot, photos_window: MainWindow) -> None:
+    """Culling in the viewer as in Lightroom's loupe: digits rate the photo shown, X rejects, Z is
+    100%; the catalog, the viewer's status line and the grid follow."""
+    win = photos_window
+    first, second = (Photo.get(Photo.filename == n).id for n in ("flower.jpg", "flower2.jpg"))
+    _select(win, [first])
+    viewer = win.open_viewer()
+    qtbot.waitUntil(lambda: "loading" not in viewer.status.text(), timeout=10_000)
+    viewer.activateWindow()
+    viewer.setFocus()
+    qtbot.waitUntil(lambda: viewer.isActiveWindow(), timeout=3000)
+    qtbot.keyClick(viewer, Qt.Key.Key_3)
+    assert _ratings()[first] == 3 and "★★★" in viewer.status.text()
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
+    assert viewer.view.zoom() == pytest.approx(1.0)
+    while viewer.photo.id != second:  # the next photos in grid order
+        qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    qtbot.keyClick(viewer, Qt.Key.Key_X)
+    assert _ratings()[second] == -1 and "Rejected" in viewer.status.text()
+    assert _ratings()[first] == 3
+    assert win.model.info(win.model.row_of(second)).rating == -1  # the grid's row was re-read
+    viewer.close()
