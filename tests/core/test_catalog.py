@@ -229,3 +229,18 @@ def test_schema_4_catalog_moves_its_json_to_photo_detail(tmp_path: Path, corpus:
         assert SchemaVersion.get().version == SCHEMA_VERSION
         assert lib.db.execute_sql("PRAGMA table_info(photo)").fetchall() == new_schema
         assert {p.id: photo_json(p) for p in Photo.select()} == shown
+
+
+def test_planner_statistics_follow_the_library(tmp_path: Path, corpus: Path) -> None:
+    """A new catalog's statistics say its tables are empty; closing after an import refreshes them
+    (PRAGMA optimize), so the planner picks indexes for the library as it is."""
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir, auto_backup=False) as lib:
+        lib.import_folders([corpus / "exif"], analyze=False)
+        photos = Photo.select().count()
+    con = sqlite3.connect(lib_dir / "catalog.sqlite")
+    try:
+        stat = con.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'photo_sort_date'").fetchone()
+    finally:
+        con.close()
+    assert stat is not None and int(stat[0].split()[0]) == photos > 40

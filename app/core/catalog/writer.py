@@ -7,6 +7,7 @@ failing write never takes the rest of its batch with it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -122,6 +123,10 @@ class CatalogWriter:
                     break
                 batch.append(item)
             self._commit(batch)
+        # fresh statistics for the query planner where the tables changed a lot (SQLite's advice: on
+        # closing a connection that wrote); a failure here must never lose a close
+        with contextlib.suppress(Exception):
+            self._db.execute_sql("PRAGMA optimize")
         self._db.close()
 
     def _commit(self, batch: list[tuple[Callable[[], Any], Future[Any]]]) -> None:
