@@ -31,6 +31,7 @@ from app.gui.rating_stars import RATING_KEYS, rating_text
 
 VIEW_LONG_SIDE = 8192  # beyond this "100%" shows the photo downsampled; memory stays bounded
 FACE_PEN = QColor(255, 210, 0)
+LABEL_BACKDROP = QColor(0, 0, 0, 170)
 ZOOM_STEP = 1.25
 
 
@@ -78,6 +79,10 @@ class PhotoView(QGraphicsView):
             label.setBrush(FACE_PEN)
             label.setPos(x, y + h)
             label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            backdrop = QGraphicsRectItem(label.boundingRect().adjusted(-3, -1, 3, 1), label)  # legible on any photo
+            backdrop.setBrush(LABEL_BACKDROP)
+            backdrop.setPen(Qt.PenStyle.NoPen)
+            backdrop.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemStacksBehindParent)
             rect.setVisible(visible)
             self.scene().addItem(rect)
             self.face_items.append(rect)
