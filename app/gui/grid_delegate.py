@@ -59,6 +59,7 @@ class GridDelegate(QStyledItemDelegate):
         text_rect = QRect(rect.x() + PADDING, image_box.bottom() + 2, self.thumb_size, TEXT_HEIGHT)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
+        painter.setFont(option.font)  # type: ignore[attr-defined]  # the view's, not the badges' small bold one
         name = painter.fontMetrics().elidedText(info.filename, Qt.TextElideMode.ElideMiddle, self.thumb_size)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, name)
         painter.restore()
