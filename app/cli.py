@@ -37,7 +37,7 @@ class StderrProgress:
         self._last = now
         line = p.describe()
         if self.tty:
-            sys.stderr.write("\r\033[K" + line[: 200])
+            sys.stderr.write("\r\033[K" + line[:200])
             if final:
                 sys.stderr.write("\n")
         else:
@@ -522,10 +522,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("dupes", cmd_dupes, "duplicate clusters: exact copies and similar-looking photos")
     p.add_argument("--tier", choices=["exact", "similar"], default="similar", help="exact copies only, or similar too")
-    p.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD, choices=range(MAX_THRESHOLD + 1),
-                   metavar="N", help=f"max pHash distance in bits, 0-{MAX_THRESHOLD} (default {DEFAULT_THRESHOLD})")
-    p.add_argument("--rotations", action=argparse.BooleanOptionalAction, default=True,
-                   help="match rotated and mirrored copies (default on)")
+    p.add_argument(
+        "--threshold",
+        type=int,
+        default=DEFAULT_THRESHOLD,
+        choices=range(MAX_THRESHOLD + 1),
+        metavar="N",
+        help=f"max pHash distance in bits, 0-{MAX_THRESHOLD} (default {DEFAULT_THRESHOLD})",
+    )
+    p.add_argument(
+        "--rotations",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="match rotated and mirrored copies (default on)",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--trash-others", type=int, metavar="CLUSTER_ID", help="keep the proposed keeper, trash the rest")
     p.add_argument("--not-duplicates", type=int, metavar="CLUSTER_ID", help="remember a cluster as different photos")

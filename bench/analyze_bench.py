@@ -110,8 +110,10 @@ def main() -> None:
     own, child = peak_rss_mb()
     print(f"(e) peak RSS: main {own:.0f} MB, largest worker {child:.0f} MB")
     every_pixel_rate = n / every_pixel_s
-    print(f"(f) decoding every pixel (no draft), same cores: {every_pixel_rate:6.2f} photos/s; "
-          f"the full pipeline runs at {full_rate / every_pixel_rate:.2f}x that")
+    print(
+        f"(f) decoding every pixel (no draft), same cores: {every_pixel_rate:6.2f} photos/s; "
+        f"the full pipeline runs at {full_rate / every_pixel_rate:.2f}x that"
+    )
 
 
 if __name__ == "__main__":

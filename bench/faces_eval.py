@@ -98,8 +98,10 @@ def main() -> None:
     for threshold in (0.4, 0.5, 0.6, 0.7, 0.8):
         h, n, f, ms = evaluate(FaceDetector(threshold), images, boxes, verbose and threshold == 0.6)
         mark = "  <- default" if threshold == faces_mod.DEFAULT_THRESHOLD else ""
-        print(f"two passes @{threshold:.2f}:    recall {h}/{n} = {h / n:.2f}, FP {f} ({f / len(images):.2f}/image), "
-              f"{ms:.0f} ms/photo{mark}")
+        print(
+            f"two passes @{threshold:.2f}:    recall {h}/{n} = {h / n:.2f}, FP {f} ({f / len(images):.2f}/image), "
+            f"{ms:.0f} ms/photo{mark}"
+        )
     big = Image.open(CORPUS / "exif" / "phone_xiaomi_mia3_gps_sw.jpg").convert("RGB")
     full = big.size
     big.thumbnail((2048, 2048))

@@ -43,9 +43,7 @@ def trash_photos(lib: Any, photo_ids: list[int]) -> list[TrashResult]:
 
 def trashed(lib: Any) -> list[TrashRecord]:
     """What Tessera sent to the trash and has not restored, newest first."""
-    return list(
-        TrashRecord.select().where(TrashRecord.restored_at.is_null()).order_by(TrashRecord.trashed_at.desc())
-    )
+    return list(TrashRecord.select().where(TrashRecord.restored_at.is_null()).order_by(TrashRecord.trashed_at.desc()))
 
 
 def _xdg_trash_dirs(original: str) -> list[tuple[Path, Path | None]]:
@@ -67,9 +65,7 @@ def _find_in_trash(original: str) -> Path | None:
         if not info_dir.is_dir():
             continue
         for info in info_dir.glob("*.trashinfo"):
-            fields = dict(
-                line.split("=", 1) for line in info.read_text(errors="replace").splitlines() if "=" in line
-            )
+            fields = dict(line.split("=", 1) for line in info.read_text(errors="replace").splitlines() if "=" in line)
             stored = urllib.parse.unquote(fields.get("Path", ""))
             full = stored if stored.startswith("/") or topdir is None else str(topdir / stored)
             candidate = trash_dir / "files" / info.name.removesuffix(".trashinfo")

@@ -156,7 +156,5 @@ def _tag_tooltip(t: facets.TagSummary) -> str:
     if t.auto:
         lines.append(f"{t.auto:,} tagged automatically")
     if t.mean_confidence is not None:
-        lines.append(
-            f"confidence: mean {t.mean_confidence:.0%}, from {t.min_confidence:.0%} to {t.max_confidence:.0%}"
-        )
+        lines.append(f"confidence: mean {t.mean_confidence:.0%}, from {t.min_confidence:.0%} to {t.max_confidence:.0%}")
     return "\n".join(lines)

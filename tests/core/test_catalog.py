@@ -19,8 +19,13 @@ from app.core.library import Library
 
 def _photo(n: int, **kw: object) -> dict[str, object]:
     base = {
-        "path": f"/photos/p{n}.jpg", "folder": "/photos", "filename": f"p{n}.jpg", "size": n,
-        "mtime_ns": n, "imported_at": "2024-01-01T00:00:00", "updated_at": "2024-01-01T00:00:00",
+        "path": f"/photos/p{n}.jpg",
+        "folder": "/photos",
+        "filename": f"p{n}.jpg",
+        "size": n,
+        "mtime_ns": n,
+        "imported_at": "2024-01-01T00:00:00",
+        "updated_at": "2024-01-01T00:00:00",
     }
     base.update(kw)
     return base

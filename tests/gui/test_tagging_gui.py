@@ -47,9 +47,11 @@ def _expected_auto_tags(threshold: float) -> set[tuple[int, str, float]]:
     """What apply_auto_tags must leave, worked out from the stored categorizations."""
     rejected = set(RejectedTag.select(RejectedTag.photo, Tag.name).join(Tag).tuples())
     best: dict[tuple[int, str], float] = {}
-    for pid, data in Categorization.select(Categorization.photo, Categorization.data_json).where(
-        Categorization.status == "complete"
-    ).tuples():
+    for pid, data in (
+        Categorization.select(Categorization.photo, Categorization.data_json)
+        .where(Categorization.status == "complete")
+        .tuples()
+    ):
         for m in json.loads(data or "[]"):
             key = (pid, m["tag"])
             if m["confidence"] >= threshold and (pid, m["tag"]) not in rejected:

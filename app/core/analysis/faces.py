@@ -99,8 +99,13 @@ class FaceDetector:
         keep = np.array(cv2.dnn.NMSBoxes(boxes, scores, self.threshold, NMS_IOU)).reshape(-1)
         sx, sy = full_size[0] / w, full_size[1] / h
         faces = [
-            Face(round(boxes[i][0] * sx), round(boxes[i][1] * sy), round(boxes[i][2] * sx), round(boxes[i][3] * sy),
-                 round(scores[i], 4))
+            Face(
+                round(boxes[i][0] * sx),
+                round(boxes[i][1] * sy),
+                round(boxes[i][2] * sx),
+                round(boxes[i][3] * sy),
+                round(scores[i], 4),
+            )
             for i in keep
         ]
         return _drop_nested(sorted(faces, key=lambda f: -f.score))

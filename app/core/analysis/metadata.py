@@ -166,9 +166,7 @@ def _groups_from_pillow(image: Image.Image, md: Metadata) -> dict[tuple[str, str
             if hasattr(value, "numerator") and hasattr(value, "denominator"):
                 value = (int(value.numerator), int(value.denominator))
             elif isinstance(value, tuple):
-                value = tuple(
-                    (int(v.numerator), int(v.denominator)) if hasattr(v, "denominator") else v for v in value
-                )
+                value = tuple((int(v.numerator), int(v.denominator)) if hasattr(v, "denominator") else v for v in value)
             raws[(group, name)] = value
             converted = _value(value)
             if converted is not None:
@@ -290,8 +288,20 @@ def _normalize(raws: dict[tuple[str, str], Any], md: Metadata) -> None:
     _gps(raws, md)
 
 
-_NORMALIZED = ("make", "model", "lens", "taken_at", "iso", "exposure_time", "f_number", "focal_length",
-               "gps_lat", "gps_lon", "gps_alt", "rating")
+_NORMALIZED = (
+    "make",
+    "model",
+    "lens",
+    "taken_at",
+    "iso",
+    "exposure_time",
+    "f_number",
+    "focal_length",
+    "gps_lat",
+    "gps_lon",
+    "gps_alt",
+    "rating",
+)
 
 
 def _normalize_all(sources: list[dict[tuple[str, str], Any]], md: Metadata) -> None:
