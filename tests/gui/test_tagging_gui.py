@@ -17,7 +17,7 @@ from app.core.catalog import facets
 from app.core.catalog.models import AUTO, Categorization, Feature, Photo, PhotoTag, RejectedTag, Tag
 from app.core.sidecars import read_sidecar
 from app.core.similar import SimilarityIndex
-from app.gui.main_window import SIMILAR_TOP
+from app.gui.main_window import SIMILAR_TOP, MainWindow
 from tests.gui.conftest import JOB_TIMEOUT_MS, run_import
 
 PHOTOS = ("g00_astronaut.jpg", "g00_astronaut_q40.jpg", "g01_chelsea.jpg", "g01_chelsea_mirror.jpg",
@@ -149,12 +149,18 @@ def test_find_similar_orders_grid_like_the_index(qtbot, analyzed, monkeypatch) -
     assert win.model.ids() == before and not win.filter_bar.similar_banner.isVisible()
 
 
-def test_export_xmp_action_and_auto_write_setting(qtbot, analyzed) -> None:
-    win = analyzed
+def _rocket_tagged(win: MainWindow, name: str) -> Photo:
+    """Selects the rocket photo and gives it a tag through the inspector, as a person would."""
     rocket = Photo.get(Photo.filename == "g03_rocket.jpg")
     _select(win, rocket.id)
-    win.inspector.tag_edit.setText("launch")
+    win.inspector.tag_edit.setText(name)
     win.inspector._add_tag()
+    return rocket
+
+
+def test_export_xmp_action_and_auto_write_setting(qtbot, analyzed) -> None:
+    win = analyzed
+    rocket = _rocket_tagged(win, "launch")
     sidecar = Path(rocket.path + ".xmp")
     assert not sidecar.exists()  # auto-write is off by default
     with qtbot.waitSignal(win.runner.finished, timeout=JOB_TIMEOUT_MS):
@@ -174,10 +180,7 @@ def test_export_xmp_action_and_auto_write_setting(qtbot, analyzed) -> None:
 
 def test_removing_the_filtered_tag_takes_the_photo_off_the_grid(qtbot, analyzed) -> None:
     win = analyzed
-    rocket = Photo.get(Photo.filename == "g03_rocket.jpg")
-    _select(win, rocket.id)
-    win.inspector.tag_edit.setText("launchpad")
-    win.inspector._add_tag()
+    rocket = _rocket_tagged(win, "launchpad")
     win.filter_bar.add_tag("launchpad")
     qtbot.waitUntil(lambda: win.model.ids() == [rocket.id])
     tag_list = win.inspector.tags
