@@ -377,6 +377,46 @@ def cmd_export_xmp(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
+def cmd_tag(args: argparse.Namespace) -> int:
+    from app.core import tags
+
+    if not args.add and not args.remove:
+        raise UsageFailure("say what to do: --add TAG and/or --remove TAG")
+    with _open_library(args) as lib:
+        ids = [lib.resolve_photo(ref).id for ref in args.photos]
+        reports = [tags.add_user_tag(lib, ids, name) for name in args.add]
+        reports += [tags.remove_tag(lib, ids, name) for name in args.remove]
+    return _edited(f"{len(ids)} photo(s) tagged", reports)
+
+
+# what `tessera rate` takes besides 1-5, as Lightroom names them
+_RATING_WORDS = {"0": None, "none": None, "x": -1, "reject": -1, "rejected": -1}
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    from app.core import tags
+
+    word = args.rating.strip().lower()
+    if word in _RATING_WORDS:
+        rating = _RATING_WORDS[word]
+    elif word in {"1", "2", "3", "4", "5"}:
+        rating = int(word)
+    else:
+        raise UsageFailure(f"a rating is 1-5, 0 or none (clear), x or reject; not {args.rating!r}")
+    with _open_library(args) as lib:
+        ids = [lib.resolve_photo(ref).id for ref in args.photos]
+        report = tags.set_rating(lib, ids, rating)
+    return _edited(f"{len(ids)} photo(s) rated {args.rating}", [report])
+
+
+def _edited(summary: str, reports: list[Any]) -> int:
+    """An edit is stored in the catalog; sidecars auto-written with it may have failed (exit 1)."""
+    failed = [f for r in reports if r is not None for f in r.failed]
+    _report_failures(failed)
+    print(summary, file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from app.gui.app import run_gui
 
@@ -546,6 +586,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every photo in the library")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add("tag", cmd_tag, "add or remove your own tags on photos (an auto tag you remove stays removed)")
+    p.add_argument("photos", nargs="+", metavar="PHOTO", help="photo ids or file paths")
+    p.add_argument("--add", action="append", default=[], metavar="TAG", help="tag to add (repeat for more)")
+    p.add_argument("--remove", action="append", default=[], metavar="TAG", help="tag to remove (repeat for more)")
+
+    p = add("rate", cmd_rate, "set the star rating of photos")
+    p.add_argument("rating", help="1-5 stars, 0 or none to clear, x or reject")
+    p.add_argument("photos", nargs="+", metavar="PHOTO", help="photo ids or file paths")
 
     p = add("trashed", cmd_trashed, "photos Tessera moved to the system trash")
     p.add_argument("--json", action="store_true")

@@ -225,3 +225,33 @@ def test_auto_write_setting_updates_sidecar_on_edits(libdir: Path, corpus: Path,
         assert data.rating == 5 and "off" not in data.keywords and "Brasilia trip" in data.keywords
     with Library.open(libdir) as lib:
         assert lib.auto_write_sidecars  # a library setting: it stays on
+
+
+def test_rate_and_tag_photos(capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path) -> None:
+    from app.core.catalog.models import USER, Photo, PhotoTag, Tag
+    from app.core.library import Library
+
+    folder = corpus / "exif"
+    code, _, _ = run(capsys, "--library", str(libdir), "import", str(folder), "--no-analyze", "--quiet")
+    assert code == 0
+    with Library.open(libdir, auto_backup=False):
+        a, b = (Photo.get(Photo.filename == n) for n in ("flower.jpg", "gps_nyc.jpg"))
+    lib = ("--library", str(libdir))
+    assert run(capsys, *lib, "rate", "4", str(a.id), b.path)[0] == 0  # by id and by path
+    assert run(capsys, *lib, "rate", "X", str(b.id))[0] == 0
+    assert run(capsys, *lib, "tag", str(a.id), "--add", "election", "--add", "press")[0] == 0
+    assert run(capsys, *lib, "tag", str(a.id), "--remove", "press")[0] == 0
+    with Library.open(libdir, auto_backup=False):
+        assert (Photo.get_by_id(a.id).rating, Photo.get_by_id(b.id).rating) == (4, -1)
+        mine = PhotoTag.select(Tag.name).join(Tag).where((PhotoTag.photo == a.id) & (PhotoTag.source == USER))
+        assert {n for (n,) in mine.tuples()} == {"election"}
+    assert run(capsys, *lib, "rate", "none", str(a.id))[0] == 0
+    with Library.open(libdir, auto_backup=False):
+        assert Photo.get_by_id(a.id).rating is None
+
+    code, _, err = run(capsys, *lib, "rate", "7", str(a.id))
+    assert code == 2 and "a rating is 1-5" in err
+    code, _, err = run(capsys, *lib, "tag", str(a.id))
+    assert code == 2 and "--add TAG" in err
+    code, _, err = run(capsys, *lib, "rate", "3", "/no/such/photo.jpg")
+    assert code == 1 and "photo.jpg" in err
