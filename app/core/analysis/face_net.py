@@ -1,11 +1,11 @@
 """The face detector's network on ONNX Runtime: the ResNet-10 SSD Caffe model rebuilt as an ONNX graph.
 
-OpenCV reads the Caffe files (layer list from the prototxt, weights as the layers' blobs); the graph
-is written layer by layer up to the two heads (box offsets and face/background scores), and ONNX
-Runtime runs it 2x faster than cv2.dnn on one core (300x300: 17 ms instead of 37; 480x360: 32 instead
-of 60), with the same detections (coordinates and scores within 5e-6 on 218 passes over the corpus). The two SSD layers that are not networks are
-done here: the prior boxes, which depend only on the input size, come from cv2.dnn once per size;
-the detection output (box decoding, greedy NMS) is numpy, with the prototxt's parameters.
+OpenCV reads the Caffe files (the weights are its layers' blobs); the prototxt gives the layers, and
+the graph is written layer by layer up to the two heads (box offsets, face/background scores). ONNX
+Runtime runs it 2x faster than cv2.dnn on one core (300x300: 17 ms instead of 37; 480x360: 32
+instead of 60) with the same detections (within 5e-6 on 218 passes over the corpus). The SSD's two
+layers that are not network are numpy here, with the prototxt's parameters: the prior boxes (laid on
+the feature maps, whose sizes the graph outputs) and the detection output (decoding, greedy NMS).
 """
 
 from __future__ import annotations
@@ -138,14 +138,7 @@ class _Graph:
         elif kind == "Eltwise":
             self.add("Sum", bottoms, top)
         elif kind == "Normalize":
-            (scale,) = self.blobs(name)
-            squares = f"{top}_sq"
-            self.nodes.append(helper.make_node("ReduceSumSquare", bottoms, [squares], axes=[1], keepdims=1))
-            norm = f"{top}_norm"
-            self.nodes.append(helper.make_node("Add", [squares, self.const(np.float32(NORMALIZE_EPS))], [f"{top}_e"]))
-            self.nodes.append(helper.make_node("Sqrt", [f"{top}_e"], [norm]))
-            self.nodes.append(helper.make_node("Div", [bottoms[0], norm], [f"{top}_unit"]))
-            self.add("Mul", [f"{top}_unit", self.const(scale.reshape(1, -1, 1, 1))], top)
+            self._normalize(name, bottoms[0], top)
         elif kind == "Permute":
             self.add("Transpose", bottoms, top, perm=_one(spec, "permute_param")["order"])
         elif kind == "Flatten":
@@ -160,6 +153,15 @@ class _Graph:
         else:
             raise ValueError(f"face model: unexpected layer type {kind!r} ({name})")
 
+    def _normalize(self, name: str, bottom: str, top: str) -> None:
+        """SSD's L2 normalization across channels, then a learned scale per channel."""
+        (scale,) = self.blobs(name)
+        self.add("ReduceSumSquare", [bottom], f"{top}_squares", axes=[1], keepdims=1)
+        self.add("Add", [self.current[f"{top}_squares"], self.const(np.float32(NORMALIZE_EPS))], f"{top}_eps")
+        self.add("Sqrt", [self.current[f"{top}_eps"]], f"{top}_norm")
+        self.add("Div", [bottom, self.current[f"{top}_norm"]], f"{top}_unit")
+        self.add("Mul", [self.current[f"{top}_unit"], self.const(scale.reshape(1, -1, 1, 1))], top)
+
     def _conv(self, name: str, bottom: str, top: str, p: dict[str, list[Any]]) -> None:
         weights = self.blobs(name)
         k, s, pad, dilation = (_one(p, key, d) for key, d in (("kernel_size", 1), ("stride", 1), ("pad", 0),
@@ -172,10 +174,13 @@ class _Graph:
 
 
 @cache
-def _detection_params(proto: str) -> dict[str, Any]:
+def _prototxt(proto: str) -> dict[str, list[Any]]:
     with open(proto, encoding="utf-8") as fh:
-        spec = parse_prototxt(fh.read())
-    layer = next(x for x in spec["layer"] if _one(x, "type") == "DetectionOutput")
+        return parse_prototxt(fh.read())
+
+
+def _detection_params(proto: str) -> dict[str, Any]:
+    layer = next(x for x in _prototxt(proto)["layer"] if _one(x, "type") == "DetectionOutput")
     p = _one(layer, "detection_output_param")
     nms = _one(p, "nms_param")
     return {"conf": _one(p, "confidence_threshold"), "nms": _one(nms, "nms_threshold"), "top_k": _one(nms, "top_k"),
@@ -186,10 +191,8 @@ def build_onnx(proto: str, net: Any) -> tuple[onnx.ModelProto, list[dict[str, li
     """The network from input "data" (1x3xHxW, BGR minus the mean) to "mbox_loc", "mbox_conf" and
     the shapes of the feature maps the priors are laid on ("prior_grid_0", ...), with the PriorBox
     parameters of each."""
-    with open(proto, encoding="utf-8") as fh:
-        spec = parse_prototxt(fh.read())
     g = _Graph(net)
-    for layer in spec["layer"]:
+    for layer in _prototxt(proto)["layer"]:
         g.layer(layer)
     outputs = {"mbox_loc": g.current["mbox_loc"], "mbox_conf": g.current["mbox_conf_flatten"]}
     for public, internal in outputs.items():
