@@ -8,23 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
-IMAGE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".webp",
-    ".tif",
-    ".tiff",
-    ".gif",
-    ".bmp",
-    ".heic",
-    ".heif",
-    ".hif",
-    ".avif",
-    ".mpo",
-    ".dng",
-    ".apng",
-}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp", ".heic", ".heif",
+                  ".hif", ".avif", ".mpo", ".dng", ".apng"}  # fmt: skip
 
 
 def corpus_images(root: Path = CORPUS) -> list[Path]:

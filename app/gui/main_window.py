@@ -385,8 +385,16 @@ class MainWindow(QMainWindow):
         self._sidecar_outcome(op(self.lib, photo_ids, name))
         self.sidebar.refresh()
         f = self.model.filter
-        if f.tags or f.text:
-            self.apply_filter(f)  # the photo may match the filter no more, or now: query again, keeping the selection
+        self._show_edit(requery=bool(f.tags or f.text))
+
+    def _show_edit(self, requery: bool) -> None:
+        """After an edit of photos: query again when the filter or sort depends on what changed (they
+        may leave the grid, join it or move; the selection is kept), else re-read the cached rows so
+        the cells repaint; the inspector shows the new values either way."""
+        if requery:
+            self.apply_filter(self.model.filter)
+        else:
+            self.model.refresh_rows()
         self.inspector.show_photo(self.inspector.photo_id)
 
     def _sidecar_outcome(self, report: ExportReport | None) -> None:
@@ -409,12 +417,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(_rated_message(len(photo_ids), rating), 5000)
         self._sidecar_outcome(report)  # after the message above: a sidecar that failed matters more
         f = self.model.filter
-        if f.min_rating is not None or f.sort == "rating":
-            self.apply_filter(f)  # rated photos may leave the grid or move: query again, keeping the selection
-            return
-        self.model.refresh_rows()  # the model caches rows: re-read them so the cells repaint with the new rating
-        if self.inspector.photo_id in photo_ids:
-            self.inspector.show_photo(self.inspector.photo_id)
+        self._show_edit(requery=f.min_rating is not None or f.sort == "rating")
 
     def tag_selection(self) -> None:
         ids = self.selected_ids()

@@ -285,11 +285,12 @@ class FaceNet:
                                                     providers=["CPUExecutionProvider"])  # fmt: skip
         self.outputs = ["mbox_loc", "mbox_conf", *(f"prior_grid_{i}" for i in range(len(self.prior_params)))]
         self.params = _detection_params(proto)
-        self._priors: dict[tuple[int, ...], np.ndarray] = {}
+        self._priors: dict[tuple[int, int], np.ndarray] = {}
 
     def priors(self, image: tuple[int, int], grids: list[np.ndarray]) -> np.ndarray:
-        """All prior boxes and variances (n, 8) for an input size, made once per size."""
-        key = (*image, *(int(v) for g in grids for v in g[2:]))
+        """All prior boxes and variances (n, 8) for an input size (the grids follow from it), made
+        once per size."""
+        key = (int(image[0]), int(image[1]))
         found = self._priors.get(key)
         if found is None:
             found = np.vstack([prior_boxes(p, (int(g[2]), int(g[3])), image)

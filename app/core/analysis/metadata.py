@@ -288,20 +288,8 @@ def _normalize(raws: dict[tuple[str, str], Any], md: Metadata) -> None:
     _gps(raws, md)
 
 
-_NORMALIZED = (
-    "make",
-    "model",
-    "lens",
-    "taken_at",
-    "iso",
-    "exposure_time",
-    "f_number",
-    "focal_length",
-    "gps_lat",
-    "gps_lon",
-    "gps_alt",
-    "rating",
-)
+_NORMALIZED = ("make", "model", "lens", "taken_at", "iso", "exposure_time", "f_number", "focal_length",
+               "gps_lat", "gps_lon", "gps_alt", "rating")  # fmt: skip
 
 
 def _normalize_all(sources: list[dict[tuple[str, str], Any]], md: Metadata) -> None:

@@ -48,6 +48,10 @@ class Task:
     stages: tuple[str, ...] = STAGES
     read_metadata: bool = True  # import: SHA-256 and metadata too
     thumbs_dir: str = ""
+    # the import's scan already looked for the .xmp beside the photo: `sidecar` is what it found.
+    # Otherwise the worker looks itself (one directory listing per photo).
+    sidecar_scanned: bool = False
+    sidecar: SidecarState | None = None
 
 
 @dataclass
@@ -157,11 +161,11 @@ def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     md.title = data.title or md.title
 
 
-def merge_sidecar(photo_path: str, md: Metadata) -> tuple[SidecarState | None, str | None]:
+def merge_sidecar(task: Task, md: Metadata) -> tuple[SidecarState | None, str | None]:
     """Merge the sidecar beside the photo into `md` (see `apply_sidecar`); returns the sidecar's
     state, stat'ed before reading so a later edit is never mistaken for the one read, and the reason
     an unreadable sidecar was ignored."""
-    state = sidecar_state(find_sidecar(Path(photo_path)))
+    state = task.sidecar if task.sidecar_scanned else sidecar_state(find_sidecar(Path(task.path)))
     data, problem = load_sidecar(state)
     if data is not None:
         apply_sidecar(data, md)
@@ -184,7 +188,7 @@ def process(task: Task) -> Outcome:
     if task.read_metadata:
         out.metadata = extract_metadata(data, decoded.source, decoded.format)
         out.own_facts = own_facts(out.metadata)
-        out.sidecar, out.sidecar_error = merge_sidecar(task.path, out.metadata)
+        out.sidecar, out.sidecar_error = merge_sidecar(task, out.metadata)
         out.timings_ms["metadata"] = (time.perf_counter() - t2) * 1000
     del data
     decoded.source = None  # the full-size pixels: the stages need only the working image

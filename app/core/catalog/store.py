@@ -242,17 +242,10 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
     elif stage == "faces":
         Face.delete().where(Face.photo == photo_id).execute()
         rows = [
-            {
-                "photo": photo_id,
-                "x": f.x,
-                "y": f.y,
-                "w": f.w,
-                "h": f.h,
-                "score": f.score,
-                "landmarks_json": json.dumps(f.landmarks) if f.landmarks else None,
-            }
+            {"photo": photo_id, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "score": f.score,
+             "landmarks_json": json.dumps(f.landmarks) if f.landmarks else None}
             for f in result
-        ]
+        ]  # fmt: skip
         if rows:
             Face.insert_many(rows).execute()
         Photo.update(face_count=len(rows)).where(Photo.id == photo_id).execute()

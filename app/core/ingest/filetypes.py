@@ -6,54 +6,14 @@ SNIFF_BYTES = 64
 
 # Companion and bookkeeping files that live beside photos: never imported, never reported.
 IGNORED_EXTENSIONS = frozenset(
-    {
-        ".xmp",
-        ".json",
-        ".csv",
-        ".md",
-        ".txt",
-        ".thm",
-        ".aae",
-        ".pp3",
-        ".dop",
-        ".ini",
-        ".db",
-        ".sqlite",
-        ".sqlite-wal",
-        ".sqlite-shm",
-        ".lock",
-        ".log",
-        ".pdf",
-        ".html",
-        ".htm",
-        ".xml",
-        ".yaml",
-        ".yml",
-    }
-)
+    {".xmp", ".json", ".csv", ".md", ".txt", ".thm", ".aae", ".pp3", ".dop", ".ini", ".db", ".sqlite",
+     ".sqlite-wal", ".sqlite-shm", ".lock", ".log", ".pdf", ".html", ".htm", ".xml", ".yaml", ".yml"}
+)  # fmt: skip
 # Media we do not manage yet: counted as skipped, not errors.
 UNSUPPORTED_MEDIA_EXTENSIONS = frozenset(
-    {
-        ".mov",
-        ".mp4",
-        ".avi",
-        ".mkv",
-        ".mts",
-        ".m2ts",
-        ".m4v",
-        ".3gp",
-        ".wmv",
-        ".mpg",
-        ".mpeg",
-        ".webm",
-        ".wav",
-        ".mp3",
-        ".m4a",
-        ".aac",
-        ".flac",
-        ".ogg",
-    }
-)
+    {".mov", ".mp4", ".avi", ".mkv", ".mts", ".m2ts", ".m4v", ".3gp", ".wmv", ".mpg", ".mpeg", ".webm",
+     ".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg"}
+)  # fmt: skip
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
 _HEIF_GENERIC = {b"mif1", b"msf1", b"mif2"}

@@ -173,6 +173,10 @@ def reread_sidecars(
     return merged
 
 
+def _task(entry: ScanEntry, stages: tuple[str, ...], thumbs_dir: Path) -> Task:
+    return Task(entry.path, stages, thumbs_dir=str(thumbs_dir), sidecar_scanned=True, sidecar=entry.sidecar)
+
+
 def import_paths(
     roots: Sequence[Path],
     writer: CatalogWriter,
@@ -189,8 +193,7 @@ def import_paths(
     if plan.gone:
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
-    tasks = [Task(path=e.path, stages=stages, thumbs_dir=str(thumbs_dir)) for e in plan.to_read]
-    tasks += [Task(path=e.path, stages=(), thumbs_dir=str(thumbs_dir)) for e in plan.refresh]
+    tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read] + [_task(e, (), thumbs_dir) for e in plan.refresh]
     report.run = run_tasks(
         tasks,
         writer,
