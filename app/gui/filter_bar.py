@@ -52,8 +52,8 @@ class FilterBar(QWidget):
         self.text = QLineEdit(
             placeholderText="Search names, folders, cameras, tags…  (Ctrl+F)", clearButtonEnabled=True
         )
-        self.text.setMinimumWidth(240)
-        self.camera = QComboBox(editable=True, minimumWidth=170)
+        self.text.setMinimumWidth(160)
+        self.camera = QComboBox(editable=True, minimumWidth=140)
         self.camera.lineEdit().setPlaceholderText("Any camera")
         self.since = QLineEdit(placeholderText="from YYYY-MM-DD", minimumWidth=115, maximumWidth=130)
         self.until = QLineEdit(placeholderText="to YYYY-MM-DD", minimumWidth=115, maximumWidth=130)
@@ -65,7 +65,7 @@ class FilterBar(QWidget):
         self.format.addItems(list(FORMATS))
         self.rating = QComboBox()
         self.rating.addItems(["Any rating", "★ 1+", "★ 2+", "★ 3+", "★ 4+", "★ 5"])
-        self.count = QLabel("", minimumWidth=110)
+        self.count = QLabel("", minimumWidth=90)
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.clear = QPushButton("Clear")
 
@@ -97,11 +97,21 @@ class FilterBar(QWidget):
 
     # -- building ---------------------------------------------------------------------------------
     def _layout(self) -> None:
+        # three short rows rather than two long ones: with the sidebar and the inspector beside it, the
+        # window then fits a 1280 px wide screen (two rows made it at least 1763 px wide: no laptop)
         top = QHBoxLayout()
-        for w in (self.text, self.camera, self.since, self.until, self.gps, self.faces, self.format, self.rating,
-                  self.count, self.clear):  # fmt: skip
+        for w in (self.text, self.camera, self.since, self.until, self.count, self.clear):
             top.addWidget(w)
         top.setStretch(0, 3)
+        middle = QHBoxLayout()
+        for w in (self.gps, self.faces, self.format, self.rating):
+            middle.addWidget(w)
+        middle.addSpacing(16)
+        middle.addWidget(QLabel("Tags:"))
+        middle.addLayout(self.tag_chips)
+        middle.addWidget(self.tag_input)
+        middle.addWidget(self.tag_mode)
+        middle.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(QLabel("Colors:"))
         for name in PALETTE:
@@ -112,11 +122,6 @@ class FilterBar(QWidget):
             bottom.addWidget(b)
         bottom.addWidget(QLabel("≥"))
         bottom.addWidget(self.min_share)
-        bottom.addSpacing(16)
-        bottom.addWidget(QLabel("Tags:"))
-        bottom.addLayout(self.tag_chips)
-        bottom.addWidget(self.tag_input)
-        bottom.addWidget(self.tag_mode)
         bottom.addStretch(1)
         banner = QHBoxLayout(self.similar_banner)
         banner.setContentsMargins(8, 2, 4, 2)
@@ -127,6 +132,7 @@ class FilterBar(QWidget):
         outer.setSpacing(4)
         outer.addWidget(self.similar_banner)
         outer.addLayout(top)
+        outer.addLayout(middle)
         outer.addLayout(bottom)
 
     def _connect(self) -> None:

@@ -162,7 +162,8 @@ class Inspector(QScrollArea):
     def _show_colors(self) -> None:
         predominant = self.data.get("predominant", {}).get("google", []) if self.data else []
         self.predominant.set_segments(predominant)
-        self.predominant_label.setText(", ".join(f"{n} {p:.1f}%" for n, p in predominant) or "not analyzed yet")
+        empty = "not analyzed yet" if self.data else ""  # nothing selected: nothing to say
+        self.predominant_label.setText(", ".join(f"{n} {p:.1f}%" for n, p in predominant) or empty)
         self.histogram.set_segments(self.data.get("colors", []) if self.data else [])
 
     def _show_tags(self) -> None:

@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self._make_actions()
         self._connect()
-        self.resize(1400, 900)
+        self._default_size()
         self._restore_settings()
         self.refresh_all()
 
@@ -227,6 +227,11 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
             self.rating_actions[rating] = action
         return menu
+
+    def _default_size(self) -> None:
+        """1400x900, or less on a smaller screen: a first start must not open past its edges."""
+        screen = self.screen().availableGeometry()
+        self.resize(min(1400, screen.width() * 9 // 10), min(900, screen.height() * 9 // 10))
 
     def _connect(self) -> None:
         self.filter_bar.changed.connect(self.apply_filter)

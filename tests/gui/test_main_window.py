@@ -160,3 +160,14 @@ def test_cancel_import_keeps_app_responsive_and_consistent(qtbot, window, corpus
     assert not window.last_report.cancelled
     photos = sum(1 for f in folder.rglob("*") if f.suffix in {".jpg", ".png"})
     assert Photo.select().count() == photos
+
+
+def test_window_fits_a_small_laptop_screen(qtbot, window) -> None:
+    """With the sidebar and the inspector open, the window's minimum width fits a 1280 px screen
+    (the filter bar once forced 1763 px)."""
+    window.show()
+    assert window.sidebar_dock.isVisible() and window.inspector_dock.isVisible()
+    assert window.minimumSizeHint().width() <= 1280
+    window.resize(1280, 760)
+    qtbot.waitUntil(lambda: window.width() <= 1280)
+    assert window.filter_bar.width() <= 1280 - window.sidebar_dock.width() - window.inspector_dock.width()
