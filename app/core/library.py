@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 from peewee import SqliteDatabase
 
-from app.core.analysis.pipeline import Cancelled, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Paused, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.planning import pending_tasks, validate_stages
 from app.core.catalog import backups
 from app.core.catalog.connection import open_catalog, quick_check
@@ -23,6 +23,7 @@ from app.core.ingest.importer import ImportReport, import_paths
 ENV_VAR = "TESSERA_LIBRARY"
 CATALOG = "catalog.sqlite"
 AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
+ANALYSIS_PAUSED = "analysis_paused"  # setting: "1" while the user has paused analysis (kept across restarts)
 
 
 def default_library_path() -> Path:
@@ -103,6 +104,13 @@ class Library:
     def set_auto_write_sidecars(self, on: bool) -> None:
         self.set_setting(AUTO_WRITE_SIDECARS, "1" if on else "0")
 
+    @property
+    def analysis_paused(self) -> bool:
+        return self.setting(ANALYSIS_PAUSED, "0") == "1"
+
+    def set_analysis_paused(self, paused: bool) -> None:
+        self.set_setting(ANALYSIS_PAUSED, "1" if paused else "0")
+
     # -- work -------------------------------------------------------------------------------------
     def import_folders(
         self,
@@ -111,9 +119,13 @@ class Library:
         analyze: bool = True,
         progress: ProgressCallback | None = None,
         cancelled: Cancelled = lambda: False,
+        paused: Paused = lambda: False,
         processes: int | None = None,
     ) -> ImportReport:
-        report = import_paths(
+        """Import `paths`; with `analyze`, analyze what they hold that is not analyzed yet (photos
+        imported earlier without analysis, or by a run that was stopped) in the same run. While
+        `paused()`, files are imported and their analysis waits (see pipeline.Schedule)."""
+        return import_paths(
             paths,
             self.writer,
             self.thumbs_dir,
@@ -122,14 +134,9 @@ class Library:
             auto_tagging=self.auto_tagging,
             progress=progress,
             cancelled=cancelled,
+            paused=paused,
             processes=processes,
         )
-        if analyze and not report.cancelled:
-            # photos imported earlier without analysis, or by a run that was killed half way
-            ids = [p.id for p in self.photos_under(paths)]
-            rest = self.analyze(photo_ids=ids, progress=progress, cancelled=cancelled, processes=processes)
-            report.run.stage_failures.extend(rest.stage_failures)
-        return report
 
     def analyze(
         self,
@@ -139,6 +146,7 @@ class Library:
         photo_ids: Sequence[int] | None = None,
         progress: ProgressCallback | None = None,
         cancelled: Cancelled = lambda: False,
+        paused: Paused = lambda: False,
         processes: int | None = None,
     ) -> RunStats:
         tasks = pending_tasks(self.thumbs_dir, validate_stages(stages), force=force, photo_ids=photo_ids)
@@ -149,20 +157,17 @@ class Library:
             auto_tagging=self.auto_tagging,
             progress=progress,
             cancelled=cancelled,
+            paused=paused,
             processes=processes,
         )
+
+    def unfinished_analysis(self) -> int:
+        """How many photos still lack a stage at its current version (what a resume would analyze)."""
+        return len(pending_tasks(self.thumbs_dir))
 
     # -- reading ----------------------------------------------------------------------------------
     def photo_count(self) -> int:
         return Photo.select().count()
-
-    def photos_under(self, paths: Sequence[Path]) -> list[Photo]:
-        result: list[Photo] = []
-        for p in paths:
-            root = os.path.abspath(p)
-            prefix = root.rstrip(os.sep) + os.sep
-            result.extend(Photo.select().where((Photo.path == root) | Photo.path.startswith(prefix)))
-        return result
 
     def resolve_photo(self, ref: str) -> Photo:
         """A photo by catalog id or by file path."""

@@ -15,7 +15,7 @@ from PIL import Image
 
 from app.core.palette import PALETTE, name_indices
 
-VERSION = 1
+VERSION = 2  # 2: sampled from the reduced decode (256-2047 px), not a 2048 px Lanczos image: shares move ~0.1-1 %
 SAMPLE_SIDE = 128  # ~16k pixels: percentages to a tenth of a percent at a few ms per photo
 HISTOGRAM_COLORS = 32
 MIN_SHARE = 1.0  # palette names under 1% are noise

@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from app.core.analysis.work import stage_versions
+from app.core.analysis.stages import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
-from app.core.records import STAGES, Task
+from app.core.records import STAGES, KnownFile, Task
 
 
 def validate_stages(stages: Iterable[str] | None) -> tuple[str, ...]:
@@ -31,9 +31,8 @@ def pending_tasks(
     photo_ids: Sequence[int] | None = None,
 ) -> list[Task]:
     versions = stage_versions()
-    query = Photo.select(Photo.id, Photo.path).where(Photo.status == OK)
-    if photo_ids is not None:
-        query = query.where(Photo.id.in_(list(photo_ids)))
+    query = Photo.select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.sha256).where(Photo.status == OK)
+    wanted = None if photo_ids is None else set(photo_ids)  # filtered here: an IN list of 100k ids would not bind
     finished: dict[int, set[str]] = defaultdict(set)
     if not force:
         states = StageState.select(StageState.photo, StageState.stage, StageState.version).tuples()
@@ -41,8 +40,13 @@ def pending_tasks(
             if versions.get(stage) == version:
                 finished[pid].add(stage)
     tasks = []
-    for pid, path in query.order_by(Photo.id).tuples():
+    for pid, path, size, mtime_ns, sha256 in query.order_by(Photo.id).tuples():
+        if wanted is not None and pid not in wanted:
+            continue
         todo = tuple(s for s in stages if s not in finished[pid])
         if todo:
-            tasks.append(Task(path=path, stages=todo, thumbs_dir=str(thumbs_dir)))
+            known = KnownFile(size, mtime_ns, sha256) if sha256 else None
+            tasks.append(
+                Task(path, todo, read_metadata=False, thumbs_dir=str(thumbs_dir), known=known, defer_slow=True)
+            )
     return tasks

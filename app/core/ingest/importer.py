@@ -16,7 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.planning import pending_tasks
 from app.core.analysis.work import load_sidecar
 from app.core.catalog.models import MISSING, OK, Photo
 from app.core.catalog.store import mark_missing, store_sidecar
@@ -100,6 +101,7 @@ class ImportPlan:
     # unchanged photos from before schema 4 whose sidecar state differs: read again, not analyzed
     refresh: list[ScanEntry] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)  # ids of photos now missing
+    unchanged: list[int] = field(default_factory=list)  # ids of photos not read again (their analysis may be due)
 
 
 def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: ImportReport) -> None:
@@ -108,6 +110,7 @@ def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: I
         plan.to_read.append(entry)
         return
     report.unchanged += 1
+    plan.unchanged.append(row.id)
     if row.status != OK or row.sidecar == entry.sidecar:
         return
     if row.has_own_facts:
@@ -174,7 +177,9 @@ def reread_sidecars(
 
 
 def _task(entry: ScanEntry, stages: tuple[str, ...], thumbs_dir: Path) -> Task:
-    return Task(entry.path, stages, thumbs_dir=str(thumbs_dir), sidecar_scanned=True, sidecar=entry.sidecar)
+    return Task(
+        entry.path, stages, thumbs_dir=str(thumbs_dir), sidecar_scanned=True, sidecar=entry.sidecar, defer_slow=True
+    )
 
 
 def import_paths(
@@ -187,13 +192,19 @@ def import_paths(
     auto_tagging: float,
     progress: ProgressCallback | None = None,
     cancelled: Cancelled = lambda: False,
+    paused: Paused = lambda: False,
     processes: int | None = None,
 ) -> ImportReport:
+    """Import new and changed files and, with `analyze`, analyze them and whatever analysis the
+    unchanged photos under the roots still lack (an earlier import without it, a run that was
+    stopped), all in one run: imports and quick stages first (see pipeline.Schedule)."""
     plan, report = plan_import(roots, exclude, cancelled, progress)
     if plan.gone:
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
     tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read] + [_task(e, (), thumbs_dir) for e in plan.refresh]
+    if analyze and not cancelled():
+        tasks += pending_tasks(thumbs_dir, photo_ids=plan.unchanged)
     report.run = run_tasks(
         tasks,
         writer,
@@ -201,6 +212,7 @@ def import_paths(
         auto_tagging=auto_tagging,
         progress=progress,
         cancelled=cancelled,
+        paused=paused,
         processes=processes,
     )
     failures = report.run.stage_failures

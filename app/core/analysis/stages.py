@@ -1,0 +1,110 @@
+"""The analysis stages: what each one needs from a photo and how it runs.
+
+A worker decodes a photo once, at the largest size its stages ask for (the cheapest decode that
+gives it: see decode.decode_reduced), and runs the stages in this order on that one image. Quick
+stages make the grid, colour filters and duplicates usable; slow ones (faces, tags) follow, at a
+lower priority (see pipeline.Schedule). A stage that needs no pixels (size 0) runs without a decode.
+
+Adding a stage: an entry in REGISTRY (after the stages whose results it reads), its name in
+records.STAGES, and its storage in catalog.store.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from app.core.analysis import colors, hashing, thumbnails
+
+QUICK, SLOW = "quick", "slow"
+TIER_NAMES = {QUICK: "Quick analysis", SLOW: "Faces & tags"}  # as the GUI and the CLI progress say them
+
+
+@dataclass
+class Inputs:
+    """What a stage works from: one photo's decoded image and what is known of the photo."""
+
+    image: Image.Image | None  # RGB, oriented, sRGB, long side >= the stage's size (or the whole photo)
+    alpha: Image.Image | None  # "L" mask at the same size, when the photo has transparency
+    full_size: tuple[int, int]  # the photo as displayed, in pixels
+    sha256: str
+    thumbs_dir: Path
+    results: dict[str, Any]  # what the stages before it found in this photo (descriptors read the faces)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    versioned_by: str  # "module:ATTRIBUTE" of the algorithm version: resolved when asked (faces imports ONNX)
+    size: int  # long side, in pixels, of the image the stage works from; 0: it needs no pixels
+    tier: str  # QUICK or SLOW
+    run: Callable[[Inputs], Any]
+
+    @property
+    def quick(self) -> bool:
+        return self.tier == QUICK
+
+
+@cache
+def _face_detector() -> Any:
+    from app.core.analysis.faces import FaceDetector  # loaded once per worker, only when needed
+
+    return FaceDetector()
+
+
+def _faces(x: Inputs) -> Any:
+    return _face_detector().detect(x.image, x.full_size)
+
+
+def _tags(x: Inputs) -> Any:
+    from app.core.analysis.efficientnet import Tagger  # the model is built once per worker, when needed
+
+    return Tagger.shared().tag(x.image)
+
+
+# Sizes: thumbnails are written at up to 1024 px; the pHash needs >= 512 px to stay bit-identical to
+# imagehash on the full photo (corpus/exif: 0 of 55 differ at 512, see tests/core/test_hashing.py);
+# faces and tags were measured on the reduced decode: at 1024 px the same 42/52 faces and 2 false
+# ones as at 2048 (bench/faces_eval.py), and the same top tag on 255 of 255 corpus photos (largest
+# probability change 0.016); at 384 px the top tag changed on 11 photos.
+REGISTRY: tuple[Stage, ...] = (
+    Stage("thumbnails", "app.core.analysis.thumbnails:VERSION", thumbnails.LARGE, QUICK,
+          lambda x: thumbnails.write_thumbnails(x.image, x.alpha, x.thumbs_dir, x.sha256)),
+    Stage("colors", "app.core.analysis.colors:VERSION", 2 * colors.SAMPLE_SIDE, QUICK,
+          lambda x: colors.analyze_colors(x.image, x.alpha)),
+    Stage("hashes", "app.core.analysis.hashing:VERSION", 512, QUICK, lambda x: hashing.compute_hashes(x.image)),
+    Stage("faces", "app.core.analysis.faces:VERSION", 1024, SLOW, _faces),
+    Stage("tags", "app.core.analysis.tagging:TAGGER_VERSION", 1024, SLOW, _tags),
+)  # fmt: skip
+BY_NAME: dict[str, Stage] = {s.name: s for s in REGISTRY}  # the same names as records.STAGES, in its order
+
+
+@cache
+def stage_versions() -> dict[str, int]:
+    """Algorithm version of every stage: bump one and only that stage re-runs."""
+    versions = {"metadata": _resolve("app.core.analysis.metadata:VERSION")}
+    versions.update((s.name, _resolve(s.versioned_by)) for s in REGISTRY)
+    return versions
+
+
+def _resolve(reference: str) -> int:
+    module, attribute = reference.split(":")
+    return int(getattr(importlib.import_module(module), attribute))
+
+
+def in_order(names: tuple[str, ...] | list[str]) -> list[Stage]:
+    return [s for s in REGISTRY if s.name in names]
+
+
+def tiers(names: tuple[str, ...] | list[str]) -> set[str]:
+    return {s.tier for s in in_order(names)}
+
+
+def size_needed(stages: list[Stage]) -> int:
+    return max((s.size for s in stages), default=0)
