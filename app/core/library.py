@@ -11,7 +11,7 @@ import platformdirs
 from peewee import SqliteDatabase
 
 from app.core.analysis.pipeline import Cancelled, Paused, ProgressCallback, RunStats, run_tasks
-from app.core.analysis.planning import pending_tasks, validate_stages
+from app.core.analysis.planning import count_unfinished, pending_tasks, validate_stages
 from app.core.catalog import backups
 from app.core.catalog.connection import open_catalog, quick_check
 from app.core.catalog.models import Photo, Setting
@@ -163,7 +163,7 @@ class Library:
 
     def unfinished_analysis(self) -> int:
         """How many photos still lack a stage at its current version (what a resume would analyze)."""
-        return len(pending_tasks(self.thumbs_dir))
+        return count_unfinished()
 
     # -- reading ----------------------------------------------------------------------------------
     def photo_count(self) -> int:

@@ -1,15 +1,17 @@
-"""The progress panel for long work (import, analysis): counts, rate, ETA, current file, the
-files that failed, and Cancel."""
+"""The progress panel for long work (import, analysis): counts, rate, ETA, each analysis tier's
+count, current file, the files that failed, Pause Analysis and Cancel."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QListWidget,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QWidget,
 )
 
@@ -38,11 +40,18 @@ class ProgressPanel(QWidget):
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.bar, 0, 1)
         grid.addWidget(self.counts, 0, 2)
-        grid.addWidget(self.cancel, 0, 3)
-        grid.addWidget(self.current, 1, 0, 1, 4)
-        grid.addWidget(self.errors, 2, 0, 1, 4)
+        self.pause = QToolButton()  # shows the window's Pause Analysis action: see set_pause_action
+        self.pause.setVisible(False)
+        grid.addWidget(self.pause, 0, 3)
+        grid.addWidget(self.cancel, 0, 4)
+        grid.addWidget(self.current, 1, 0, 1, 5)
+        grid.addWidget(self.errors, 2, 0, 1, 5)
         grid.setColumnStretch(1, 1)
         self.setVisible(False)
+
+    def set_pause_action(self, action: QAction) -> None:
+        self.pause.setDefaultAction(action)
+        self.pause.setVisible(True)
 
     def start(self, title: str) -> None:
         self.title.setText(f"<b>{title}</b>")
@@ -62,7 +71,8 @@ class ProgressPanel(QWidget):
             self.bar.setValue(p.done)
         eta = f" · about {format_duration(p.eta_s)} left" if p.eta_s is not None and p.done < p.total else ""
         failed = f" · {p.failed} failed" if p.failed else ""
-        self.counts.setText(f"{p.done:,} of {p.total:,} · {p.rate:.1f}/s{eta}{failed}")
+        done = p.tiers() or f"{p.done:,} of {p.total:,}"
+        self.counts.setText(f"{done} · {p.rate:.1f}/s{eta}{failed}")
         self.current.setText(
             self.current.fontMetrics().elidedText(p.current, Qt.TextElideMode.ElideMiddle, max(200, self.width() - 40))
         )

@@ -43,7 +43,7 @@ class Progress:
     slow_total: int = 0
 
     def tiers(self) -> str:
-        """"Quick analysis 340/1000 · Faces & tags 120/1000" (empty when nothing is analyzed)."""
+        """ "Quick analysis 340/1000 · Faces & tags 120/1000" (empty when nothing is analyzed)."""
         counts = ((QUICK, self.quick_done, self.quick_total), (SLOW, self.slow_done, self.slow_total))
         return " · ".join(f"{TIER_NAMES[tier]} {done:,}/{total:,}" for tier, done, total in counts if total)
 

@@ -4,9 +4,13 @@ the same version would fail again, so only --force retries it)."""
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import reduce
 from pathlib import Path
+
+from peewee import fn
 
 from app.core.analysis.stages import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
@@ -50,3 +54,17 @@ def pending_tasks(
                 Task(path, todo, read_metadata=False, thumbs_dir=str(thumbs_dir), known=known, defer_slow=True)
             )
     return tasks
+
+
+def count_unfinished() -> int:
+    """How many photos still lack a stage at its current version (what a resume would analyze), in
+    one query: the GUI asks on start and after each import."""
+    versions = stage_versions()
+    current = reduce(operator.or_, ((StageState.stage == s) & (StageState.version == versions[s]) for s in STAGES))
+    complete = (
+        StageState.select(StageState.photo)
+        .where(current)
+        .group_by(StageState.photo)
+        .having(fn.COUNT(StageState.stage) == len(STAGES))
+    )
+    return Photo.select().where((Photo.status == OK) & Photo.id.not_in(complete)).count()

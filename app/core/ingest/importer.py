@@ -58,6 +58,8 @@ class ImportReport:
             parts.append(f"{self.sidecars_reread} sidecars re-read")
         if self.skipped_media:
             parts.append(f"{self.skipped_media} videos/audio skipped")
+        if self.run.paused:
+            parts.append("analysis paused")
         if self.cancelled:
             parts.append("cancelled (run again to resume)")
         return ", ".join(parts)
