@@ -11,16 +11,18 @@ records.STAGES, and its storage in catalog.store.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image
-
-from app.core.analysis import colors, hashing, thumbnails
+if TYPE_CHECKING:
+    from PIL import Image
 
 QUICK, SLOW = "quick", "slow"
 TIER_NAMES = {QUICK: "Quick analysis", SLOW: "Faces & tags"}  # as the GUI and the CLI progress say them
@@ -51,6 +53,26 @@ class Stage:
         return self.tier == QUICK
 
 
+# The stages import their modules when they first run: the main process (planning, the schedule, the
+# GUI) reads this registry without loading OpenCV, SciPy or ONNX.
+def _thumbnails(x: Inputs) -> Any:
+    from app.core.analysis import thumbnails
+
+    return thumbnails.write_thumbnails(x.image, x.alpha, x.thumbs_dir, x.sha256)
+
+
+def _colors(x: Inputs) -> Any:
+    from app.core.analysis import colors
+
+    return colors.analyze_colors(x.image, x.alpha)
+
+
+def _hashes(x: Inputs) -> Any:
+    from app.core.analysis import hashing
+
+    return hashing.compute_hashes(x.image)
+
+
 @cache
 def _face_detector() -> Any:
     from app.core.analysis.faces import FaceDetector  # loaded once per worker, only when needed
@@ -68,17 +90,16 @@ def _tags(x: Inputs) -> Any:
     return Tagger.shared().tag(x.image)
 
 
-# Sizes: thumbnails are written at up to 1024 px; the pHash needs >= 512 px to stay bit-identical to
+# Sizes: thumbnails are written at up to 1024 px (thumbnails.LARGE); colours sample 128 px
+# (colors.SAMPLE_SIDE) from twice that; the pHash needs >= 512 px to stay bit-identical to
 # imagehash on the full photo (corpus/exif: 0 of 55 differ at 512, see tests/core/test_hashing.py);
 # faces and tags were measured on the reduced decode: at 1024 px the same 42/52 faces and 2 false
 # ones as at 2048 (bench/faces_eval.py), and the same top tag on 255 of 255 corpus photos (largest
 # probability change 0.016); at 384 px the top tag changed on 11 photos.
 REGISTRY: tuple[Stage, ...] = (
-    Stage("thumbnails", "app.core.analysis.thumbnails:VERSION", thumbnails.LARGE, QUICK,
-          lambda x: thumbnails.write_thumbnails(x.image, x.alpha, x.thumbs_dir, x.sha256)),
-    Stage("colors", "app.core.analysis.colors:VERSION", 2 * colors.SAMPLE_SIDE, QUICK,
-          lambda x: colors.analyze_colors(x.image, x.alpha)),
-    Stage("hashes", "app.core.analysis.hashing:VERSION", 512, QUICK, lambda x: hashing.compute_hashes(x.image)),
+    Stage("thumbnails", "app.core.analysis.thumbnails:VERSION", 1024, QUICK, _thumbnails),
+    Stage("colors", "app.core.analysis.colors:VERSION", 256, QUICK, _colors),
+    Stage("hashes", "app.core.analysis.hashing:VERSION", 512, QUICK, _hashes),
     Stage("faces", "app.core.analysis.faces:VERSION", 1024, SLOW, _faces),
     Stage("tags", "app.core.analysis.tagging:TAGGER_VERSION", 1024, SLOW, _tags),
 )  # fmt: skip
@@ -94,7 +115,18 @@ def stage_versions() -> dict[str, int]:
 
 
 def _resolve(reference: str) -> int:
+    """A module's integer constant, read from its source without importing it where it is not
+    loaded yet: the faces module pulls in ONNX (1-2 s), which the catalog's planning and the GUI
+    have no use for."""
     module, attribute = reference.split(":")
+    if module not in sys.modules:
+        spec = importlib.util.find_spec(module)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        if origin is not None and origin.suffix == ".py":  # a frozen build has no sources: import it
+            for node in ast.parse(origin.read_text(encoding="utf-8")).body:
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
+                    return int(ast.literal_eval(node.value))
     return int(getattr(importlib.import_module(module), attribute))
 
 

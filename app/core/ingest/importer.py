@@ -205,7 +205,7 @@ def import_paths(
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
     tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read] + [_task(e, (), thumbs_dir) for e in plan.refresh]
-    if analyze and not cancelled():
+    if analyze and plan.unchanged and not cancelled():
         tasks += pending_tasks(thumbs_dir, photo_ids=plan.unchanged)
     report.run = run_tasks(
         tasks,
