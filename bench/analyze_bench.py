@@ -104,7 +104,8 @@ def main() -> None:
     args = ap.parse_args()
     cores = args.jobs or default_processes()
     photos = make_photos(Path(args.cache), args.photos)
-    every = [Task(path=str(p), stages=STAGES) for p in photos]
+    # as an import hands them out: its scan already looked for sidecars (none here)
+    every = [Task(path=str(p), stages=STAGES, sidecar_scanned=True) for p in photos]
     no_faces = tuple(s for s in STAGES if s != "faces")
     print(f"photos: {len(photos)} x 12 MP JPEG, {cores} worker processes; load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp_s:

@@ -179,3 +179,8 @@ def test_pausing_mid_import_registers_the_rest_and_resume_finishes(corpus: Path,
         assert lib.unfinished_analysis() == 6
         lib.analyze()
         assert lib.unfinished_analysis() == 0
+
+
+def test_the_registry_names_the_stages_in_run_order() -> None:
+    """records.STAGES (what the catalog and the CLI know) and the registry (what the workers run) agree."""
+    assert tuple(s.name for s in REGISTRY) == STAGES

@@ -204,9 +204,13 @@ def import_paths(
     if plan.gone:
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
-    tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read] + [_task(e, (), thumbs_dir) for e in plan.refresh]
+    pending: dict[str, Task] = {}
     if analyze and plan.unchanged and not cancelled():
-        tasks += pending_tasks(thumbs_dir, photo_ids=plan.unchanged)
+        pending = {t.path: t for t in pending_tasks(thumbs_dir, photo_ids=plan.unchanged)}
+    tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read]
+    # a photo read again for its sidecar takes its due analysis along: one task, one read
+    tasks += [_task(e, pending.pop(e.path).stages if e.path in pending else (), thumbs_dir) for e in plan.refresh]
+    tasks += pending.values()
     report.run = run_tasks(
         tasks,
         writer,
