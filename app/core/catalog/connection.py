@@ -7,9 +7,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from peewee import SqliteDatabase
+from playhouse.migrate import SchemaMigrator, migrate
 
 from app.core.catalog import backups
-from app.core.catalog.models import ALL_MODELS, DETAIL_COLUMNS, PhotoDetail, SchemaVersion, db
+from app.core.catalog.models import (
+    ALL_MODELS,
+    DETAIL_COLUMNS,
+    Collection,
+    CollectionPhoto,
+    Photo,
+    PhotoDetail,
+    SchemaVersion,
+    db,
+)
 from app.core.errors import CatalogCorruptError, CatalogLockedError
 
 # WAL lets readers (the GUI) run while one writer commits. A generous busy timeout makes a second
@@ -89,9 +99,20 @@ def _migration_5(database: SqliteDatabase) -> None:
             database.execute_sql(f"UPDATE photo SET {column} = NULL")
 
 
+def _migration_6(database: SqliteDatabase) -> None:
+    """Flags, colour labels and collections: the pick flag beside the rating (a reject stays rating -1,
+    as X has always stored it) and the collection tables. A new catalog has them from migration 1."""
+    have = {c.name for c in database.get_columns("photo")}
+    if "picked" not in have:
+        migrator = SchemaMigrator.from_database(database)
+        migrate(migrator.add_column("photo", "picked", Photo.picked))  # with its index, as the model has it
+    database.execute_sql("CREATE INDEX IF NOT EXISTS photo_label ON photo (label)")  # peewee's name for it
+    database.create_tables([Collection, CollectionPhoto])
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
-    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
