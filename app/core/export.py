@@ -155,7 +155,7 @@ def render_name(template: str, values: dict[str, Any], seq: int) -> str:
     return text or "photo"
 
 
-def _values(photo: Photo) -> dict[str, Any]:
+def template_values(photo: Photo) -> dict[str, Any]:
     date = None
     if photo.taken_at:
         try:
@@ -494,7 +494,7 @@ def plan(photo_ids: Sequence[int], folder: Path, settings: ExportSettings) -> tu
             failed.append((photo.path, f"photo is {photo.status}: nothing to export"))
             continue
         ext = EXTENSIONS.get(settings.format) or Path(photo.filename).suffix.lower()
-        name = _free_name(folder, render_name(settings.template, _values(photo), seq), ext, taken)
+        name = _free_name(folder, render_name(settings.template, template_values(photo), seq), ext, taken)
         facts = (photo.rating, photo.label, bool(photo.picked))
         jobs.append(_Job(pid, photo.path, photo.format or "", photo.width, photo.height, str(folder / name),
                          settings, tuple(tags.get(pid, ())), *facts))  # fmt: skip
