@@ -531,6 +531,7 @@ def export_photos(
     started = time.monotonic()
     workers = max(1, min(processes or os.cpu_count() or 1, len(jobs) or 1))
     pending = list(reversed(jobs))
+    written: dict[int, str] = {}
     with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
         running: dict[cf.Future[tuple[int, str | None, str | None]], int] = {}
         while pending or running:
@@ -550,7 +551,7 @@ def export_photos(
                 except Exception as exc:  # the worker process died (a decoder crashed on a hostile file)
                     path, error = None, f"export process crashed: {type(exc).__name__}"
                 if path is not None:
-                    report.written.append(path)
+                    written[pid] = path
                 else:
                     report.failed.append((paths[pid], error or "failed"))
                 state.done += 1
@@ -561,5 +562,6 @@ def export_photos(
             state.eta_s = (state.total - state.done) / state.rate if state.rate else None
             if progress is not None and done:
                 progress(state)
+    report.written = [written[job.photo_id] for job in jobs if job.photo_id in written]  # in export order
     report.seconds = time.monotonic() - started
     return report

@@ -12,6 +12,7 @@ class NewCollectionDialog(QDialog):
     def __init__(self, parent: QWidget | None, what: str, selected: int) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"New {what}")
+        self._selected = selected
         self.name_edit = QLineEdit(placeholderText=f"Name of the {what.lower()}")
         self.set_combo = QComboBox()
         self.set_combo.addItem("(top level)", None)
@@ -45,7 +46,7 @@ class NewCollectionDialog(QDialog):
         return self.set_combo.currentData()
 
     def add_selected(self) -> bool:
-        return self.add_box.isVisible() and self.add_box.isChecked()
+        return self._selected > 0 and self.add_box.isChecked()
 
     def make_target(self) -> bool:
         return self.target_box.isChecked()

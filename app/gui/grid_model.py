@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 
 from app.core.catalog import queries
 from app.core.catalog.models import Photo
@@ -196,8 +196,9 @@ class PhotoListModel(QAbstractListModel):
             return False
         at = parent.row() if parent.isValid() else row  # on a photo: before it; between: that row
         before = self._ids[at] if 0 <= at < len(self._ids) else None
-        self.reorder_requested.emit(ids, before)
-        return False  # the main window reorders the collection and reloads: the view must not remove rows
+        # once the view is done with the drop: reordering reloads the model, which must not happen under it
+        QTimer.singleShot(0, lambda: self.reorder_requested.emit(ids, before))
+        return True
 
     # -- Qt ---------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature

@@ -113,8 +113,9 @@ class Organizer(QObject):
         grid = win.grid
         grid.setDragEnabled(True)
         grid.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        grid.setDefaultDropAction(Qt.DropAction.MoveAction)
+        grid.setDefaultDropAction(Qt.DropAction.CopyAction)  # a move would make QListView move rows itself
         grid.setDropIndicatorShown(True)
+        grid.viewport().setAcceptDrops(True)
 
     def _connect(self) -> None:
         win = self.win

@@ -103,10 +103,10 @@ def test_rating_menu_and_shortcut_list(qtbot, photos_window: MainWindow) -> None
     assert menu.menuAction() in win.photo_menu.actions()
     assert menu.menuAction() in win.grid.actions()  # the grid's context menu has it too
     texts = [(a.text(), a.shortcut().toString()) for a in menu.actions() if not a.isSeparator()]
-    assert texts == [("No Rating", "0"), ("★", "1"), ("★★", "2"), ("★★★", "3"), ("★★★★", "4"), ("★★★★★", "5"),
-                     ("Rejected", "X")]  # fmt: skip
+    assert texts == [("No Rating", "0"), ("★", "1"), ("★★", "2"), ("★★★", "3"), ("★★★★", "4"), ("★★★★★", "5")]
     listed = win.shortcut_rows()  # what Help > Keyboard Shortcuts lists
-    assert set(texts) <= set(listed)
+    assert {(f"Photo > Rating > {text}", key) for text, key in texts} <= set(listed)
+    assert ("Photo > Flag > Rejected", "X") in listed  # X rejects, from the Flag menu as in Lightroom
     assert all(key for _, key in listed), "only actions that have a key"
     # the menu acts on the selection like the keys do
     pid = win.model.ids()[0]
