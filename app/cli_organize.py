@@ -43,32 +43,30 @@ def search_filter(words: Sequence[str]):  # -> Filter
 
 
 # -- flags and labels ---------------------------------------------------------------------------------
-def cmd_flag(args: argparse.Namespace) -> int:
+def _set(args: argparse.Namespace, value: str, parse: Callable[[str], Any], edit: str, done: str) -> int:
+    """`tessera flag` and `tessera label`: parse the value, set it on the photos (tags.set_flag/set_label)."""
     from app.core import tags
-    from app.core.flags import parse_flag
 
     try:
-        flag = parse_flag(args.flag)
+        parsed = parse(value)
     except ValueError as exc:
         raise UsageFailure(str(exc)) from exc
     with _open_library(args) as lib:
         ids = _ids(lib, args.photos)
-        report = tags.set_flag(lib, ids, flag)
-    return _edited(f"{len(ids)} photo(s) flagged {flag}", [report])
+        report = getattr(tags, edit)(lib, ids, parsed)
+    return _edited(f"{len(ids)} photo(s) {done} {parsed or 'none'}", [report])
+
+
+def cmd_flag(args: argparse.Namespace) -> int:
+    from app.core.flags import parse_flag
+
+    return _set(args, args.flag, parse_flag, "set_flag", "flagged")
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from app.core import tags
     from app.core.flags import parse_label
 
-    try:
-        label = parse_label(args.label)
-    except ValueError as exc:
-        raise UsageFailure(str(exc)) from exc
-    with _open_library(args) as lib:
-        ids = _ids(lib, args.photos)
-        report = tags.set_label(lib, ids, label)
-    return _edited(f"{len(ids)} photo(s) labelled {label or 'none'}", [report])
+    return _set(args, args.label, parse_label, "set_label", "labelled")
 
 
 # -- collections -----------------------------------------------------------------------------------------

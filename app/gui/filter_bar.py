@@ -84,13 +84,9 @@ class FilterBar(QWidget):
         self.label.addItems([text for text, _ in LABEL_CHOICES])
         self.collection_label = QLabel()
         self.collection_clear = QPushButton("Clear", toolTip="Back to the whole library")
-        self.collection_banner = QWidget(objectName="collectionBanner")
-        self.collection_banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.collection_banner.setStyleSheet(
-            "#collectionBanner { background: palette(alternate-base); border: 1px solid palette(mid);"
-            " border-radius: 4px; } #collectionBanner QLabel { font-weight: bold; }"
-        )
-        self.collection_banner.hide()
+        self.collection_banner = _banner("collectionBanner", self.collection_label, self.collection_clear,
+                                         "background: palette(alternate-base); border: 1px solid palette(mid);",
+                                         "font-weight: bold;")  # fmt: skip
         self.count = QLabel("", minimumWidth=90)
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.clear = QPushButton("Clear")
@@ -109,14 +105,10 @@ class FilterBar(QWidget):
         self.tag_chips.setSpacing(4)
         self.similar_label = QLabel()
         self.similar_clear = QPushButton("Clear", toolTip="Back to the filtered photos (Clear Filters also does)")
-        self.similar_banner = QWidget(objectName="similarBanner")
-        self.similar_banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         # the highlight color reads as "a special view is on" in light and dark themes alike
-        self.similar_banner.setStyleSheet(
-            "#similarBanner { background: palette(highlight); border-radius: 4px; }"
-            "#similarBanner QLabel { color: palette(highlighted-text); font-weight: bold; }"
-        )
-        self.similar_banner.hide()
+        self.similar_banner = _banner("similarBanner", self.similar_label, self.similar_clear,
+                                      "background: palette(highlight);",
+                                      "color: palette(highlighted-text); font-weight: bold;")  # fmt: skip
 
         self._layout()
         self._connect()
@@ -149,18 +141,10 @@ class FilterBar(QWidget):
         bottom.addWidget(QLabel("≥"))
         bottom.addWidget(self.min_share)
         bottom.addStretch(1)
-        banner = QHBoxLayout(self.similar_banner)
-        banner.setContentsMargins(8, 2, 4, 2)
-        banner.addWidget(self.similar_label, 1)
-        banner.addWidget(self.similar_clear)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 4, 6, 4)
         outer.setSpacing(4)
         outer.addWidget(self.similar_banner)
-        collection_row = QHBoxLayout(self.collection_banner)
-        collection_row.setContentsMargins(8, 2, 4, 2)
-        collection_row.addWidget(self.collection_label, 1)
-        collection_row.addWidget(self.collection_clear)
         outer.addWidget(self.collection_banner)
         outer.addLayout(top)
         outer.addLayout(middle)
@@ -186,6 +170,11 @@ class FilterBar(QWidget):
     # -- state ------------------------------------------------------------------------------------
     def schedule(self) -> None:
         self._timer.start()
+
+    def apply_now(self) -> None:
+        """Emit the filter at once instead of after the typing pause."""
+        self._timer.stop()
+        self._emit()
 
     def _emit(self) -> None:
         f = self.current()
@@ -375,3 +364,16 @@ class FilterBar(QWidget):
 
 def _choice(choices: tuple[tuple[str, tuple[str, ...]], ...], values: tuple[str, ...]) -> int:
     return next((i for i, (_, v) in enumerate(choices) if set(v) == set(values)), 0)
+
+
+def _banner(name: str, label: QLabel, clear: QPushButton, frame_style: str, label_style: str) -> QWidget:
+    """A strip over the grid saying which special view is on (similar photos, a collection), with Clear."""
+    banner = QWidget(objectName=name)
+    banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+    banner.setStyleSheet(f"#{name} {{ {frame_style} border-radius: 4px; }} #{name} QLabel {{ {label_style} }}")
+    row = QHBoxLayout(banner)
+    row.setContentsMargins(8, 2, 4, 2)
+    row.addWidget(label, 1)
+    row.addWidget(clear)
+    banner.hide()
+    return banner

@@ -161,7 +161,7 @@ class Organizer(QObject):
         depends = bool(f.flags or f.labels or f.min_rating is not None or f.sort == "rating")
         self.win._show_edit(requery=depends)
         if self.shown is not None and self.shown.kind == collections.SMART:
-            self.win.sidebar.refresh()  # smart counts follow the edit
+            self.win.sidebar.refresh_collections()  # smart counts follow the edit
 
     # -- collections -------------------------------------------------------------------------------
     def _target_id(self) -> int | None:
@@ -170,7 +170,7 @@ class Organizer(QObject):
 
     def refresh_sidebar(self) -> None:
         self.win.sidebar.target_collection = self._target_id()
-        self.win.sidebar.refresh()
+        self.win.sidebar.refresh_collections()
 
     def new_collection(self, smart: bool = False) -> int | None:
         dialog = NewCollectionDialog(self.win, "Smart Collection" if smart else "Collection",
@@ -238,6 +238,7 @@ class Organizer(QObject):
                 c.id, f"Collection: {c.name}" + (" — drag photos to reorder" if c.sort == "manual" else "")
             )
             self._show_sort(c.sort, c.descending)
+        bar.apply_now()  # a click in the sidebar, not typing: no debounce
 
     def _show_sort(self, key: str, descending: bool) -> None:
         combo = self.win.sort_combo

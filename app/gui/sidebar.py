@@ -157,6 +157,17 @@ class Sidebar(QTreeWidget):
             yield from self._walk(child)
 
     # -- collections: drop photos on one, and its menu ----------------------------------------------
+    def refresh_collections(self) -> None:
+        """Only the Collections section: after a collection edit, without recounting the whole library."""
+        section = self.sections.get("Collections")
+        if section is None:
+            self.refresh()
+            return
+        section.takeChildren()
+        sidebar_collections.fill(self, section, self.target_collection)
+        if section.childCount() == 0:
+            sidebar_collections.hint(section, sidebar_collections.EMPTY_HINTS["Collections"], self._muted())
+
     def collection_at(self, pos: QPoint) -> int | None:
         """The manual collection under `pos` (viewport coordinates), the one photos can be dropped on."""
         item = self.itemAt(pos)

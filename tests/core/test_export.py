@@ -16,6 +16,7 @@ from app.core import export, tags
 from app.core.catalog.models import Photo
 from app.core.export import ExportSettings, export_photos
 from app.core.library import Library
+from tests.core.test_organize import _id, open_copies
 
 PHOTOS = ("gps_nyc.jpg", "iptc.jpg", "camera_fuji_s2pro.jpg", "hopper_orientation_6.jpg", "exif.png")
 EXIFTOOL = shutil.which("exiftool")
@@ -24,18 +25,8 @@ needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (libimage
 
 @pytest.fixture
 def lib(tmp_path: Path, corpus: Path):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in PHOTOS:
-        shutil.copy(corpus / "exif" / name, folder / name)
-    library = Library.open(tmp_path / "lib")
-    library.import_folders([folder], analyze=False)
-    yield library
-    library.close()
-
-
-def _id(name: str) -> int:
-    return Photo.get(Photo.filename == name).id
+    with open_copies(tmp_path, corpus, PHOTOS) as library:
+        yield library
 
 
 def exiftool(path: str | Path) -> dict[str, object]:

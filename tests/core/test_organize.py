@@ -21,16 +21,21 @@ from app.core.xmp.sidecars import find_sidecar, read_sidecar
 PHOTOS = ("flower.jpg", "flower2.jpg", "gps_nyc.jpg", "gps_rio.jpg", "camera_canon_sx530hs.jpg")
 
 
-@pytest.fixture
-def lib(tmp_path: Path, corpus: Path):
+def open_copies(tmp_path: Path, corpus: Path, names: tuple[str, ...]) -> Library:
+    """A new library of copies of these corpus/exif photos, imported without analysis."""
     folder = tmp_path / "photos"
     folder.mkdir()
-    for name in PHOTOS:
+    for name in names:
         shutil.copy(corpus / "exif" / name, folder / name)
     library = Library.open(tmp_path / "lib")
     library.import_folders([folder], analyze=False)
-    yield library
-    library.close()
+    return library
+
+
+@pytest.fixture
+def lib(tmp_path: Path, corpus: Path):
+    with open_copies(tmp_path, corpus, PHOTOS) as library:
+        yield library
 
 
 def _id(name: str) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QPushButton
@@ -19,18 +18,8 @@ from app.core.catalog.models import Photo
 from app.gui.collection_dialog import NewCollectionDialog
 from app.gui.main_window import MainWindow
 from app.gui.sidebar import KindRole
-from tests.gui.conftest import JOB_TIMEOUT_MS, run_import
-from tests.gui.test_rating import PHOTOS, _press, _select
-
-
-@pytest.fixture
-def photos_window(qtbot, window: MainWindow, corpus: Path, tmp_path: Path) -> MainWindow:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in PHOTOS:
-        shutil.copy(corpus / "exif" / name, folder / name)
-    run_import(qtbot, window, folder)
-    return window
+from tests.gui.conftest import JOB_TIMEOUT_MS
+from tests.gui.test_rating import _press, _select
 
 
 def _flags() -> dict[int, tuple[int | None, bool, str | None]]:
