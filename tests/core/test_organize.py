@@ -199,3 +199,36 @@ def test_filter_json_is_generic_over_fields_added_later() -> None:
     finally:
         filter_json.Filter = original
     assert from_json('{"min_rating": 2, "field_from_a_newer_tessera": 1}') == Filter(min_rating=2)
+
+
+def test_catalog_at_schema_5_upgrades_to_flags_and_collections(tmp_path: Path, corpus: Path) -> None:
+    from app.core.catalog.connection import SCHEMA_VERSION
+
+    with open_copies(tmp_path, corpus, PHOTOS[:2]) as library:
+        tags.set_rating(library, [_id("flower.jpg")], -1)  # a reject as X stored it before flags
+    catalog = tmp_path / "lib" / "catalog.sqlite"
+
+    def schema(con: sqlite3.Connection) -> tuple[set[tuple[str, str]], set[str], set[str]]:
+        columns = {(r[1], r[2]) for r in con.execute("PRAGMA table_info(photo)")}
+        indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return columns, indexes, tables
+
+    con = sqlite3.connect(catalog)
+    expected = schema(con)
+    for index in ("photo_picked", "photo_label"):
+        con.execute(f"DROP INDEX {index}")
+    con.execute("ALTER TABLE photo DROP COLUMN picked")
+    con.execute("DROP TABLE collection_photo")
+    con.execute("DROP TABLE collection")
+    con.execute("UPDATE schema_version SET version = 5")
+    con.commit()
+    con.close()
+    with Library.open(tmp_path / "lib", auto_backup=False) as library:
+        con = sqlite3.connect(catalog)
+        assert schema(con) == expected  # the same as a new catalog's
+        assert con.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        con.close()
+        assert _ids(Filter(flags=("reject",))) == {_id("flower.jpg")}  # the old reject is a reject flag
+        cid = collections.create(library, "After the upgrade")
+        assert collections.add(library, cid, [_id("flower2.jpg")]) == 1

@@ -239,13 +239,15 @@ class CollectionPhoto(BaseModel):
     """A photo in a collection, at its place in the collection's own order. Photo rows are never
     deleted (a missing or trashed photo keeps its id and comes back), and when one is, its rows go too."""
 
-    collection = ForeignKeyField(Collection, on_delete="CASCADE", backref="members")
+    collection = ForeignKeyField(Collection, on_delete="CASCADE", backref="members", index=False)  # see indexes
     photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="memberships")
     position = IntegerField()
 
     class Meta:
         primary_key = CompositeKey("collection", "photo")
-        indexes = ((("collection", "position"), False),)  # the photo's own index comes with its foreign key
+        # the collection's order straight off an index (photo last: no table row, no sort); the photo's
+        # own index comes with its foreign key
+        indexes = ((("collection", "position", "photo"), False),)
 
 
 ALL_MODELS: tuple[type[BaseModel], ...] = (

@@ -157,8 +157,10 @@ def query(f: Filter, *fields: object):  # -> peewee SelectQuery
     q = Photo.select(*fields) if fields else Photo.select()
     if _by_hand(f):  # the collection's own order: its rows, position by position, joined to the photos
         q = q.join(CollectionPhoto, on=(CollectionPhoto.photo == Photo.id))
-        where = [CollectionPhoto.collection == f.collection, *conditions(f.with_(collection=None))]
-        order = [CollectionPhoto.position.desc() if f.descending else CollectionPhoto.position, Photo.id]
+        # status from the photo's id alone: probing the (id, status) index once per status was 20% slower
+        where = [CollectionPhoto.collection == f.collection, *conditions(f.with_(collection=None), False)]
+        keys = (CollectionPhoto.position, CollectionPhoto.photo)  # as the index has them: no sort step
+        order = [k.desc() if f.descending else k.asc() for k in keys]
         return q.where(*where).order_by(*order)
     # sorting by index: keep SQLite off the status index, which it would pick without statistics
     where = conditions(f, status_by_index=not _sorts_by_index(f))
