@@ -38,7 +38,7 @@ FORMATS = ("Any format", "JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP", "AVIF", "H
            "ARW", "ORF", "RAF", "RW2")  # fmt: skip
 # (text, flags): Lightroom's flag filter choices
 FLAG_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Any flag", ()), ("Picked", (PICK,)), ("Picked or unflagged", (PICK, UNFLAGGED)), ("Unflagged", (UNFLAGGED,)),
+    ("Any flag", ()), ("Picked", (PICK,)), ("Not rejected", (PICK, UNFLAGGED)), ("Unflagged", (UNFLAGGED,)),
     ("Rejected", (REJECT,)),
 )  # fmt: skip
 LABEL_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -122,7 +122,7 @@ class FilterBar(QWidget):
             top.addWidget(w)
         top.setStretch(0, 3)
         middle = QHBoxLayout()
-        for w in (self.gps, self.faces, self.format, self.rating, self.flag, self.label):
+        for w in (self.gps, self.faces, self.format, self.rating):
             middle.addWidget(w)
         middle.addSpacing(16)
         middle.addWidget(QLabel("Tags:"))
@@ -131,6 +131,9 @@ class FilterBar(QWidget):
         middle.addWidget(self.tag_mode)
         middle.addStretch(1)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.flag)  # the colour row has room to spare (three rows fit a 1280 px screen)
+        bottom.addWidget(self.label)
+        bottom.addSpacing(12)
         bottom.addWidget(QLabel("Colors:"))
         for name in PALETTE:
             b = QToolButton(checkable=True, toolTip=f"{name} ≥ minimum share", autoRaise=True)

@@ -23,7 +23,8 @@ class WelcomePage(QWidget):
         self.setObjectName("welcome")
         title = QLabel("<h1>Welcome to Tessera</h1>")
         intro = QLabel(INTRO, wordWrap=True)
-        intro.setFixedWidth(560)  # a fixed width gives the wrapped text its full height
+        intro.setFixedWidth(560)
+        intro.setMinimumHeight(intro.heightForWidth(560))  # every wrapped line, in a centred layout too
         self.import_button = QPushButton("Import Folder…")
         self.import_button.setDefault(True)
         self.import_button.setMinimumHeight(36)
