@@ -56,7 +56,9 @@ def identities() -> dict[str, list[tuple[list[float], str]]]:
 
 def _match(found: list[list[float]], listed: list[tuple[list[float], str]]) -> list[str | None]:
     """The listed person of each found box (dlib-framed, full-size pixels), greedy by IoU."""
-    pairs = sorted(((iou(f, b), fi, li) for fi, f in enumerate(found) for li, (b, _) in enumerate(listed)), reverse=True)
+    pairs = sorted(
+        ((iou(f, b), fi, li) for fi, f in enumerate(found) for li, (b, _) in enumerate(listed)), reverse=True
+    )
     person: list[str | None] = [None] * len(found)
     used: set[int] = set()
     for value, fi, li in pairs:

@@ -77,11 +77,20 @@ def _squared_gaps(mean: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _merge_targets(a: np.ndarray, b: np.ndarray, linkage: np.ndarray, n: int) -> np.ndarray:
-    """The group each group merges into this round (itself when it waits). Pairs of groups that are
-    each other's nearest merge, and so do the groups whose nearest is one of such a pair: without
-    them a large group would take one face a round (thousands of rounds), and the sequential merges
-    of such a face into the pair would be the same, since it stays nearest to the growing group."""
+def _spread(size: np.ndarray, total: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """Mean squared distance of a group's faces to their mean, from its count, sum and sum of squares."""
+    return np.maximum(squares / size - np.einsum("ij,ij->i", total, total) / size**2, 0.0)
+
+
+def _merge_targets(a: np.ndarray, b: np.ndarray, linkage: np.ndarray, stats: tuple[np.ndarray, ...],
+                   limit: float) -> np.ndarray:  # fmt: skip
+    """The group each group merges into this round (itself when it waits). Two groups that are each
+    other's nearest merge; so does a group whose nearest is one of such a pair, if it is within the
+    threshold of the merged pair too. Without that a large group would take one face a round
+    (thousands of rounds); merging those faces one at a time would mostly give the same group, as
+    each stays nearest to the growing group."""
+    size, total, squares = stats
+    n = len(size)
     pairs = np.arange(len(a))
     ends, other = np.concatenate((a, b)), np.concatenate((b, a))
     order = np.lexsort((np.concatenate((pairs, pairs)), np.concatenate((linkage, linkage))))
@@ -90,8 +99,14 @@ def _merge_targets(a: np.ndarray, b: np.ndarray, linkage: np.ndarray, n: int) ->
     nearest[groups] = other[order][first]
     reciprocal = nearest[nearest] == np.arange(n)
     root = np.where(reciprocal, np.minimum(np.arange(n), nearest), np.arange(n))
-    joins = ~reciprocal & reciprocal[nearest]
-    root[joins] = root[nearest[joins]]
+    joiners = np.flatnonzero(~reciprocal & reciprocal[nearest])
+    p, q = nearest[joiners], nearest[nearest[joiners]]  # the pair each would join
+    pair_size, pair_total, pair_squares = size[p] + size[q], total[p] + total[q], squares[p] + squares[q]
+    gap = pair_total / pair_size[:, None] - total[joiners] / size[joiners, None]
+    to_pair = (np.einsum("ij,ij->i", gap, gap) + _spread(pair_size, pair_total, pair_squares)
+               + _spread(size[joiners], total[joiners], squares[joiners]))  # fmt: skip
+    accepted = joiners[to_pair < limit]
+    root[accepted] = root[nearest[accepted]]
     return root
 
 
@@ -112,13 +127,13 @@ def group_faces(vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> np
     a, b = i, j  # candidate pairs, as group ids (the id of a group is one of its faces)
     while len(a):
         # mean squared cross distance = |mean(A) - mean(B)|^2 + spread(A) + spread(B)
-        spread = squares / size - np.einsum("ij,ij->i", total, total) / size**2
+        spread = _spread(size, total, squares)
         linkage = _squared_gaps(total / size[:, None], a, b) + spread[a] + spread[b]
         close = linkage < limit
         a, b, linkage = a[close], b[close], linkage[close]
         if not len(a):
             break
-        root = _merge_targets(a, b, linkage, n)
+        root = _merge_targets(a, b, linkage, (size, total, squares), limit)
         merging = np.flatnonzero(root != np.arange(n))
         targets = root[merging]
         np.add.at(size, targets, size[merging])
