@@ -2,7 +2,8 @@
 
 A detection is a hit at IoU >= 0.4 with a `face` box (greedy one-to-one); one on an `ignore` box
 is neither hit nor false positive. Prints a single whole-image pass at 0.5 (the MANIFEST baseline),
-the wide and square passes alone, and with the zoom passes (the detector) over a threshold sweep. Usage: .venv/bin/python bench/faces_eval.py [-v]
+the wide and square passes alone, and with the zoom passes (the detector) over a threshold sweep.
+Usage: .venv/bin/python bench/faces_eval.py [-v]
 """
 
 from __future__ import annotations
