@@ -1,4 +1,4 @@
-"""`tessera` command line. With no subcommand it opens the desktop app.
+"""`tessera` command line (imports no GUI module: app.__main__ opens the desktop app when no command is given).
 
 Exit codes: 0 ok, 1 some files failed or a problem was found (listed on stderr), 2 usage error.
 """
@@ -116,7 +116,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _parse_colors(values: Sequence[str]) -> tuple[tuple[str, float], ...]:
-    from app.core.analysis.colors import PALETTE
+    from app.core.palette import PALETTE
 
     out = []
     for value in values:
@@ -360,7 +360,7 @@ def cmd_untrash(args: argparse.Namespace) -> int:
 
 
 def cmd_export_xmp(args: argparse.Namespace) -> int:
-    from app.core.xmp_export import export_sidecars
+    from app.core.xmp.export import export_sidecars
 
     if bool(args.photos) == args.all:
         raise UsageFailure("name photos (ids or paths) or give --all, not both")
@@ -415,12 +415,6 @@ def _edited(summary: str, reports: list[Any]) -> int:
     _report_failures(failed)
     print(summary, file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    from app.gui.app import run_gui
-
-    return run_gui(Path(args.library) if args.library else None)
 
 
 # -- parser --------------------------------------------------------------------------------------------
@@ -609,13 +603,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command (`tessera` without a command opens the desktop app: see app.__main__)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return run(parser, parser.parse_args(argv))
+
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if getattr(args, "func", None) is None:
+        parser.error("choose a command (run tessera without one to open the desktop app)")
     if getattr(args, "limit", None) is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
-    func = getattr(args, "func", cmd_gui)
     try:
-        return func(args)
+        return args.func(args)
     except UsageFailure as exc:
         parser.error(str(exc))  # exits 2
     except TesseraError as exc:
@@ -628,7 +627,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ntessera: interrupted; work done so far is saved, run the command again to resume", file=sys.stderr)
         return 130
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image, ImageOps
 
 from app.core.analysis.pipeline import run_tasks
-from app.core.analysis.work import STAGES, Task
 from app.core.analysis.workers import WorkerPool
 from app.core.library import Library
+from app.core.records import STAGES, Task
 from bench._common import CORPUS, corpus_images, peak_rss_mb
 
 SIZE = (4000, 3000)

@@ -25,11 +25,11 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
-from app.core.analysis.colors import PALETTE
 from app.core.analysis.thumbnails import SIZES, thumb_path
 from app.core.catalog.models import Photo, PhotoColor, PhotoDetail, PhotoTag, Tag, db
 from app.core.catalog.queries import Filter
 from app.core.library import Library
+from app.core.palette import PALETTE
 from bench._common import peak_rss_mb
 
 DISTINCT_THUMBS = 500

@@ -18,10 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.analysis.tagging import ENGINE, FACE_ENGINE, face_tags, imagenet_labels
+from app.core.analysis.tagging import face_tags
 from app.core.catalog.models import AUTO, Categorization, Photo, PhotoTag, db
 from app.core.library import Library
+from app.core.records import FACE_ENGINE
+from app.core.records import TAG_ENGINE as ENGINE
 from app.core.tags import retag_library
+from app.core.taxonomy import imagenet_labels
 
 MODEL_MS_PER_PHOTO = 15.0
 

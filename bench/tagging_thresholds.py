@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.analysis.decode import decode_image
 from app.core.analysis.efficientnet import Tagger
-from app.core.analysis.tagging import imagenet_labels, tag_parents
+from app.core.taxonomy import imagenet_labels, tag_parents
 from bench._common import CORPUS
 
 DOG = {"dog", "mammal", "animal", *(imagenet_labels()[i] for i in tag_parents()["dog"])}

@@ -35,7 +35,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
-from app.core.analysis.colors import chroma_share
+from app.core.palette import chroma_share
 
 # Chosen on ../shared/corpus/dupes (bench/dupes_eval.py: pairwise over 148 files, 8 orientations and
 # the guards below, the "hard" crop16x9/heavy variants excluded; clusters as a user sees them):
@@ -339,7 +339,7 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
 
 
 # -- keeper --------------------------------------------------------------------------------------------
-# Grayscale vs colour from the stored histogram's coloured share (colors.chroma_share). On the corpus
+# Grayscale vs colour from the stored histogram's coloured share (palette.chroma_share). On the corpus
 # gray copies measure 0.0 % and colour photos 30-100 %; near-neutral photos (a star field, a moon)
 # sit at 0-5 %. The gap between the two limits keeps JPEG noise around one limit from ever flipping
 # the keeper: the rule only demotes a clearly gray copy when a clearly colour one exists.

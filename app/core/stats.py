@@ -6,8 +6,9 @@ from typing import Any
 
 from peewee import fn
 
-from app.core.analysis.work import STAGES, stage_versions
+from app.core.analysis.work import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
+from app.core.records import STAGES
 
 
 def library_stats(lib: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.core.catalog.models import AUTO, USER, Categorization, Photo, PhotoTag, RejectedTag, Tag
 from app.core.catalog.store import apply_auto_tags, tag_id
-from app.core.xmp_export import ExportReport, auto_write
+from app.core.xmp.export import ExportReport, auto_write
 
 
 def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | None:

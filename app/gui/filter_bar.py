@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.analysis.colors import PALETTE
 from app.core.catalog.queries import Filter
+from app.core.palette import PALETTE
 from app.gui.swatch import chip_icon
 
 DEBOUNCE_MS = 150

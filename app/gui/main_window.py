@@ -36,7 +36,7 @@ from app.core.ingest.importer import ImportReport
 from app.core.library import Library
 from app.core.similar import SimilarityIndex
 from app.core.stats import library_stats
-from app.core.xmp_export import ExportReport, export_sidecars
+from app.core.xmp.export import ExportReport, export_sidecars
 from app.gui.bridge import JobRunner
 from app.gui.dupes_view import DupesWindow
 from app.gui.filter_bar import FilterBar

@@ -9,9 +9,9 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.core.analysis.colors import PALETTE
 from app.core.catalog import facets
 from app.core.catalog.models import OK, Photo
+from app.core.palette import PALETTE
 from app.gui.swatch import chip_icon
 
 KindRole = Qt.ItemDataRole.UserRole + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-from app.core.analysis.colors import SWATCHES
+from app.core.palette import SWATCHES
 
 
 def chip_icon(color: str, size: int = 14) -> QIcon:

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from app.core.analysis.colors import SWATCHES
+from app.core.palette import SWATCHES
 
 
 class SwatchBar(QWidget):

@@ -130,7 +130,7 @@ def test_export_xmp_merges_user_tags_into_real_sidecars(
 
     from app.core import tags
     from app.core.library import Library
-    from app.core.sidecars import read_sidecar
+    from app.core.xmp.sidecars import read_sidecar
 
     folder = _sidecar_folder(corpus, tmp_path)
     photo = folder / "flower_sidecar.jpg"
@@ -167,7 +167,7 @@ def test_export_xmp_reports_read_only_folder_and_bad_sidecar(
     import errno
     import os
 
-    from app.core import sidecars
+    from app.core.xmp import sidecars
 
     folder = _sidecar_folder(corpus, tmp_path)
     bad = folder / "camera_canon_sx530hs.jpg.xmp"
@@ -205,7 +205,7 @@ def test_export_xmp_usage(capsys: pytest.CaptureFixture[str], libdir: Path) -> N
 def test_auto_write_setting_updates_sidecar_on_edits(libdir: Path, corpus: Path, tmp_path: Path) -> None:
     from app.core import tags
     from app.core.library import Library
-    from app.core.sidecars import read_sidecar
+    from app.core.xmp.sidecars import read_sidecar
 
     folder = _sidecar_folder(corpus, tmp_path)
     sidecar = folder / "camera_canon_sx530hs.jpg.xmp"

@@ -11,11 +11,12 @@ import pytest
 
 from app.cli import main as cli_main
 from app.core.analysis import efficientnet
-from app.core.analysis.tagging import ENGINE, FACE_ENGINE
 from app.core.catalog.models import AUTO, USER, Categorization, Photo, PhotoTag, StageState, Tag
 from app.core.catalog.present import photo_json
 from app.core.catalog.store import DEFAULT_AUTO_TAGGING
 from app.core.library import Library
+from app.core.records import FACE_ENGINE
+from app.core.records import TAG_ENGINE as ENGINE
 from app.core.similar import SimilarityIndex
 from app.core.tags import add_user_tag, remove_tag, retag_library
 

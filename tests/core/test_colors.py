@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from app.core.analysis.colors import HISTOGRAM_COLORS, PALETTE, analyze_colors, palette_name
+from app.core.analysis.colors import HISTOGRAM_COLORS, analyze_colors
+from app.core.palette import PALETTE, palette_name
 
 NAMED = {
     "black": [(0, 0, 0), (20, 20, 25), (10, 10, 40)],

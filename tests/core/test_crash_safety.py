@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.core.analysis.work import STAGES
+from app.core.records import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 SUFFIXES = {".jpg", ".png", ".webp"}

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.core.analysis.metadata import GROUPS, extract_metadata
+from app.core.analysis.metadata import extract_metadata
+from app.core.records import EXIF_GROUPS
 
 try:
     import pillow_heif
@@ -50,7 +51,7 @@ def test_every_exif_file_matches_exiftool(corpus: Path) -> None:
         assert sorted(md.keywords) == sorted(facts["keywords"]), name
         assert (md.rating or 0) == (facts["rating"] or 0), name  # XMP/EXIF rating 0 means "unrated"
         json.dumps(md.groups)
-        assert set(md.groups) == set(GROUPS)
+        assert set(md.groups) == set(EXIF_GROUPS)
 
 
 def test_groups_have_numbers_as_numbers(corpus: Path) -> None:

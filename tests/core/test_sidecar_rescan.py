@@ -15,7 +15,7 @@ import pytest
 from app.core.catalog.models import USER, XMP, Photo, PhotoTag, StageState, Tag
 from app.core.ingest import importer
 from app.core.library import Library
-from app.core.sidecars import write_sidecar
+from app.core.xmp.sidecars import write_sidecar
 
 IPTC_KEYWORDS = {"2006", "Budapest", "Hungary", "HvK", "July", "holiday", "summer"}  # embedded in iptc.jpg
 
@@ -143,7 +143,7 @@ def test_keywords_tessera_exported_stay_out_on_rescan(
     lib: Library, photos: Path, corpus: Path, read_paths: list[str]
 ) -> None:
     from app.core.tags import add_user_tag, remove_tag
-    from app.core.xmp_export import export_sidecars
+    from app.core.xmp.export import export_sidecars
 
     photo, row = _imported(lib, photos, corpus, "flower_sidecar.jpg", "flower_sidecar.xmp")
     add_user_tag(lib, [row.id], "macro")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from defusedxml import ElementTree as SafeET
 
-from app.core.sidecars import SidecarError, find_sidecar, read_sidecar, write_sidecar
+from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, write_sidecar
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DARKTABLE_NS = "http://darktable.sf.net/"
@@ -410,7 +410,7 @@ def test_tags_tessera_wrote_do_not_come_back_as_keywords(tmp_path: Path, corpus:
     from app.core.catalog.models import Photo
     from app.core.library import Library
     from app.core.tags import add_user_tag, remove_tag
-    from app.core.xmp_export import export_sidecars
+    from app.core.xmp.export import export_sidecars
 
     photos = tmp_path / "photos"
     photos.mkdir()

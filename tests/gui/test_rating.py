@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
 
 from app.core.catalog.models import Photo
-from app.core.sidecars import read_sidecar
+from app.core.xmp.sidecars import read_sidecar
 from app.gui.grid_model import RowInfo
 from app.gui.main_window import MainWindow
 from tests.gui.conftest import run_import

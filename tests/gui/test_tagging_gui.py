@@ -12,11 +12,11 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from app.core import tags as tag_ops
-from app.core.analysis.work import STAGES
 from app.core.catalog import facets
 from app.core.catalog.models import AUTO, Categorization, Feature, Photo, PhotoTag, RejectedTag, Tag
-from app.core.sidecars import read_sidecar
+from app.core.records import STAGES
 from app.core.similar import SimilarityIndex
+from app.core.xmp.sidecars import read_sidecar
 from app.gui.main_window import SIMILAR_TOP, MainWindow
 from tests.gui.conftest import JOB_TIMEOUT_MS, run_import
 

@@ -6,17 +6,16 @@ Never raises: anything wrong becomes a warning and a missing field."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import piexif
 from PIL import Image, IptcImagePlugin
 
-from app.core import xmp
 from app.core.analysis.exif_sanity import exif_problem
+from app.core.records import EXIF_GROUPS, Metadata
+from app.core.xmp import packet as xmp
 
 VERSION = 1
-GROUPS = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
 _IFD_GROUP = {"0th": "image", "Exif": "exif", "GPS": "gps", "Interop": "interoperability", "1st": "thumbnail"}
 _PIEXIF_IFD = {"0th": "Image", "Exif": "Exif", "GPS": "GPS", "Interop": "Interop", "1st": "Image"}
 # piexif names -> the exiftool names the reference documents use
@@ -42,32 +41,6 @@ _IJG_LUMA = (
     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 )  # fmt: skip
-
-
-@dataclass
-class Metadata:
-    groups: dict[str, dict[str, Any]] = field(default_factory=lambda: {g: {} for g in GROUPS})
-    flat: dict[str, str] = field(default_factory=dict)
-    taken_at: str | None = None
-    make: str | None = None
-    model: str | None = None
-    lens: str | None = None
-    iso: int | None = None
-    exposure_time: float | None = None
-    f_number: float | None = None
-    focal_length: float | None = None
-    gps_lat: float | None = None
-    gps_lon: float | None = None
-    gps_alt: float | None = None
-    orientation: int = 1
-    keywords: list[str] = field(default_factory=list)
-    title: str | None = None
-    rating: int | None = None
-    label: str | None = None
-    jpeg_quality: int | None = None
-    density: float | None = None
-    has_icc: bool = False
-    warnings: list[str] = field(default_factory=list)
 
 
 # -- value conversion ---------------------------------------------------------------------------
@@ -187,12 +160,12 @@ def _read_exif(data: bytes, image: Image.Image | None, md: Metadata) -> list[dic
             sources.append(_groups_from_piexif(piexif.load(blob), md))
         except Exception as exc:  # piexif raises all sorts on hostile EXIF
             md.warnings.append(f"piexif could not parse EXIF ({type(exc).__name__}); used Pillow")
-            md.groups = {g: {} for g in GROUPS}
+            md.groups = {g: {} for g in EXIF_GROUPS}
     if image is not None:
         try:
             pillow = Metadata()
             sources.append(_groups_from_pillow(image, pillow))
-            for group in GROUPS:
+            for group in EXIF_GROUPS:
                 for name, value in pillow.groups[group].items():
                     md.groups[group].setdefault(name, value)
         except Exception as exc:
@@ -369,7 +342,7 @@ def extract_metadata(data: bytes, image: Image.Image | None, fmt: str) -> Metada
         md.jpeg_quality = _jpeg_quality(image) if fmt in ("JPEG", "MPO") else None
         md.density = _density(image, md)
         md.has_icc = bool(image is not None and image.info.get("icc_profile"))
-        md.flat = {name: _display(v) for group in GROUPS for name, v in md.groups[group].items()}
+        md.flat = {name: _display(v) for group in EXIF_GROUPS for name, v in md.groups[group].items()}
     except Exception as exc:  # the contract: metadata problems never fail an import
         md.warnings.append(f"metadata partly unreadable: {type(exc).__name__}: {exc}")
     return md

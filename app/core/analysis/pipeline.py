@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.core.analysis.work import Outcome, Task
 from app.core.analysis.workers import WorkerPool
 from app.core.catalog.store import store_outcome
 from app.core.catalog.writer import CatalogWriter
+from app.core.records import Outcome, Task
 
 PROGRESS_INTERVAL_S = 0.1
 

@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from app.core.analysis.work import STAGES, Task, stage_versions
+from app.core.analysis.work import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
+from app.core.records import STAGES, Task
 
 
 def validate_stages(stages: Iterable[str] | None) -> tuple[str, ...]:

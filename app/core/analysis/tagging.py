@@ -10,16 +10,13 @@ The default auto_tagging threshold (catalog.store.DEFAULT_AUTO_TAGGING) is expla
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from app.core.taxonomy import imagenet_labels, tag_parents
+
 TAGGER_VERSION = 1
-ENGINE = "efficientnet_lite0"
-FACE_ENGINE = "res10_faces"  # categorization from the face detector's count
 MIN_CONFIDENCE = 0.05
 # A 1000-way softmax leaves ~0.1 % on every class; summed over the 398 animal classes that noise
 # alone would make "animal" a tag of every photo. Parents add up only children at least this sure.
@@ -30,24 +27,11 @@ FEATURE_DIM = 1280
 # photos of corpus/faces (bench/faces_eval.py): "there is a person" is right ~95 % of the time.
 FACE_TAG_CONFIDENCE = 0.9
 
-RESOURCES = Path(__file__).resolve().parents[3] / "resources"
-
 
 @dataclass
 class TagResult:
     tags: list[tuple[str, float]]  # ranked, confidence >= MIN_CONFIDENCE
     feature: bytes  # FEATURE_DIM float16, unit length
-
-
-@functools.cache
-def imagenet_labels() -> tuple[str, ...]:
-    return tuple(json.loads((RESOURCES / "imagenet_labels.json").read_text(encoding="utf-8")))
-
-
-@functools.cache
-def tag_parents() -> dict[str, np.ndarray]:
-    data = json.loads((RESOURCES / "tag_parents.json").read_text(encoding="utf-8"))
-    return {name: np.asarray(indices, dtype=np.intp) for name, indices in data.items()}
 
 
 def face_tags(face_count: int | None) -> list[tuple[str, float]]:

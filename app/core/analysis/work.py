@@ -9,21 +9,18 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from app.core.analysis import colors, hashing, thumbnails
 from app.core.analysis.decode import Decoded, DecodeError, decode_image
-from app.core.analysis.metadata import Metadata, extract_metadata
+from app.core.analysis.metadata import extract_metadata
+from app.core.analysis.tagging import face_tags
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
-from app.core.sidecars import SidecarData, SidecarState, find_sidecar, read_sidecar, sidecar_state
+from app.core.records import FACE_ENGINE, SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState, Task
+from app.core.xmp.sidecars import apply_sidecar, find_sidecar, read_sidecar, sidecar_state
 
-# Analysis stages in run order. "metadata" is read at import.
-STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
-# The Metadata fields a sidecar can override (see apply_sidecar)
-SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title")
 MAX_FILE_BYTES = 2 << 30  # 2 GiB: beyond any real photo; refuse before reading it into memory
 
 
@@ -40,35 +37,6 @@ def stage_versions() -> dict[str, int]:
         "faces": faces.VERSION,
         "tags": tagging.TAGGER_VERSION,
     }
-
-
-@dataclass
-class Task:
-    path: str
-    stages: tuple[str, ...] = STAGES
-    read_metadata: bool = True  # import: SHA-256 and metadata too
-    thumbs_dir: str = ""
-    # the import's scan already looked for the .xmp beside the photo: `sidecar` is what it found.
-    # Otherwise the worker looks itself (one directory listing per photo).
-    sidecar_scanned: bool = False
-    sidecar: SidecarState | None = None
-
-
-@dataclass
-class Outcome:
-    path: str
-    size: int = 0
-    mtime_ns: int = 0
-    sha256: str | None = None
-    error: str | None = None  # the file could not be read or decoded: an error row with this reason
-    decoded: dict[str, Any] = field(default_factory=dict)  # format, width, height, frames, ...
-    metadata: Metadata | None = None
-    results: dict[str, Any] = field(default_factory=dict)  # stage -> result
-    stage_errors: dict[str, str] = field(default_factory=dict)
-    sidecar_error: str | None = None  # the .xmp beside the photo could not be read: it was ignored
-    sidecar: SidecarState | None = None  # the .xmp found beside the photo, read or not
-    own_facts: dict[str, Any] | None = None  # see own_facts()
-    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @cache
@@ -148,19 +116,6 @@ def load_sidecar(state: SidecarState | None) -> tuple[SidecarData | None, str | 
     return data, None
 
 
-def apply_sidecar(data: SidecarData, md: Metadata) -> None:
-    """What Lightroom, darktable or digiKam wrote in the photo's .xmp sidecar: its keywords join the
-    embedded ones (source xmp in the catalog), and its rating, label and title win, as they are the
-    newer edit. Keywords Tessera itself wrote there are left out: they come from the catalog, and
-    reading them back would make a removed auto tag come back as a keyword."""
-    ours = set(data.tessera_tags)
-    leaves = [h.rsplit("|", 1)[-1] for h in data.hierarchical]
-    md.keywords = list(dict.fromkeys(k for k in [*md.keywords, *data.keywords, *leaves] if k not in ours))
-    md.rating = data.rating if data.rating is not None else md.rating
-    md.label = data.label or md.label
-    md.title = data.title or md.title
-
-
 def merge_sidecar(task: Task, md: Metadata) -> tuple[SidecarState | None, str | None]:
     """Merge the sidecar beside the photo into `md` (see `apply_sidecar`); returns the sidecar's
     state, stat'ed before reading so a later edit is never mistaken for the one read, and the reason
@@ -185,7 +140,9 @@ def process(task: Task) -> Outcome:
     out.timings_ms.update(read=(t1 - t0) * 1000, decode=(t2 - t1) * 1000)
     if decoded is None:
         return out
+    versions = stage_versions()
     if task.read_metadata:
+        out.versions["metadata"] = versions["metadata"]
         out.metadata = extract_metadata(data, decoded.source, decoded.format)
         out.own_facts = own_facts(out.metadata)
         out.sidecar, out.sidecar_error = merge_sidecar(task, out.metadata)
@@ -198,5 +155,17 @@ def process(task: Task) -> Outcome:
             out.results[stage] = _run_stage(stage, decoded, out, task.thumbs_dir)
         except Exception as exc:  # one failing stage must not lose the others
             out.stage_errors[stage] = f"{type(exc).__name__}: {exc}"
+        out.versions[stage] = versions[stage]
         out.timings_ms[stage] = (time.perf_counter() - start) * 1000
+    categorize(out)
     return out
+
+
+def categorize(out: Outcome) -> None:
+    """The categorization engines' matches as the catalog stores them (None: the engine failed)."""
+    if "faces" in out.results:
+        out.categorizations[FACE_ENGINE] = face_tags(len(out.results["faces"]))
+    if "tags" in out.results:
+        out.categorizations[TAG_ENGINE] = out.results["tags"].tags
+    elif "tags" in out.stage_errors:
+        out.categorizations[TAG_ENGINE] = None

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.analysis.work import Outcome, Task, process
+from app.core.analysis.work import process
+from app.core.records import Outcome, Task
 
 DEFAULT_TIMEOUT_S = 120.0
 _POLL_S = 0.05

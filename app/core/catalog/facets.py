@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from peewee import Case, fn
 
-from app.core.analysis.tagging import imagenet_labels, tag_parents
 from app.core.catalog.models import AUTO, OK, Categorization, Photo, PhotoColor, PhotoTag, RejectedTag, Tag
+from app.core.taxonomy import imagenet_labels, tag_parents
 
 # (label, min_faces, max_faces): the People section of the sidebar
 FACE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (

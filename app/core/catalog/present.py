@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.core.analysis.hashing import to_hex
-from app.core.analysis.tagging import ENGINE, FACE_ENGINE
 from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoDetail, PhotoTag, Tag, to_unsigned
+from app.core.records import FACE_ENGINE, TAG_ENGINE
 
 # Reference documents spell formats as file extensions.
 _FORMAT_NAMES = {"JPEG": "jpg", "TIFF": "tiff", "BTF": "tiff", "MPO": "jpg"}
@@ -40,7 +39,7 @@ def categorization(photo: Photo) -> dict[str, Any]:
     """Every engine's record; an engine that has not run on a readable photo yet is pending."""
     out: dict[str, Any] = {}
     if photo.status == OK:
-        out = {engine: {"status": "pending", "data": []} for engine in (ENGINE, FACE_ENGINE)}
+        out = {engine: {"status": "pending", "data": []} for engine in (TAG_ENGINE, FACE_ENGINE)}
     for row in Categorization.select().where(Categorization.photo == photo.id):
         out[row.engine] = {"status": row.status, "data": _loads(row.data_json, [])}
     return out
@@ -48,7 +47,7 @@ def categorization(photo: Photo) -> dict[str, Any]:
 
 def photo_json(photo: Photo) -> dict[str, Any]:
     detail = PhotoDetail.get_or_none(PhotoDetail.photo == photo.id) or PhotoDetail()
-    phash = to_hex(to_unsigned(photo.phash)) if photo.phash is not None else None
+    phash = f"{to_unsigned(photo.phash):016x}" if photo.phash is not None else None
     faces = faces_of(photo.id)
     tags = photo_tags(photo.id)
     metadata = {

@@ -10,9 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from app.core.analysis import tagging
-from app.core.analysis.metadata import Metadata
-from app.core.analysis.work import SIDECAR_FIELDS, Outcome, apply_sidecar, stage_versions
 from app.core.catalog.models import (
     AUTO,
     DETAIL_COLUMNS,
@@ -32,7 +29,8 @@ from app.core.catalog.models import (
     db,
     to_signed,
 )
-from app.core.sidecars import SidecarData, SidecarState
+from app.core.records import SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState
+from app.core.xmp.sidecars import apply_sidecar
 
 # The default auto_tagging threshold, from bench/tagging_thresholds.py (19 corpus photos labelled by
 # eye): at 0.3, 46 tags applied, 93 % right, 17 photos with a right tag; at 0.2, 55 tags, 91 %, 17;
@@ -249,17 +247,15 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
         if rows:
             Face.insert_many(rows).execute()
         Photo.update(face_count=len(rows)).where(Photo.id == photo_id).execute()
-        _set_categorization(photo_id, tagging.FACE_ENGINE, tagging.face_tags(len(rows)))
     elif stage == "tags":
-        _set_categorization(photo_id, tagging.ENGINE, result.tags)
-        Feature.insert(photo=photo_id, engine=tagging.ENGINE, vector=result.feature).on_conflict_replace().execute()
+        Feature.insert(photo=photo_id, engine=TAG_ENGINE, vector=result.feature).on_conflict_replace().execute()
 
 
-def _mark_stage(photo_id: int, stage: str, error: str | None) -> None:
+def _mark_stage(photo_id: int, stage: str, version: int, error: str | None) -> None:
     StageState.insert(
         photo=photo_id,
         stage=stage,
-        version=stage_versions()[stage],
+        version=version,
         status="failed" if error else "done",
         error=error,
         updated_at=now_iso(),
@@ -271,15 +267,15 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
     if outcome.error is not None:
         return photo_id, kind
     if outcome.metadata is not None:
-        _mark_stage(photo_id, "metadata", None)
+        _mark_stage(photo_id, "metadata", outcome.versions["metadata"], None)
     for stage, result in outcome.results.items():
         _store_stage(photo_id, stage, result)
-        _mark_stage(photo_id, stage, None)
+        _mark_stage(photo_id, stage, outcome.versions[stage], None)
     for stage, error in outcome.stage_errors.items():
-        if stage == "tags":
-            _set_categorization(photo_id, tagging.ENGINE, None)
-        _mark_stage(photo_id, stage, error)
-    if {"faces", "tags"} & (outcome.results.keys() | outcome.stage_errors.keys()):
+        _mark_stage(photo_id, stage, outcome.versions[stage], error)
+    for engine, matches in outcome.categorizations.items():
+        _set_categorization(photo_id, engine, matches)
+    if outcome.categorizations:
         apply_auto_tags([photo_id], auto_tagging)
     return photo_id, kind
 

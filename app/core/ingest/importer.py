@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
-from app.core.analysis.work import STAGES, Task, load_sidecar
+from app.core.analysis.work import load_sidecar
 from app.core.catalog.models import MISSING, OK, Photo
 from app.core.catalog.store import mark_missing, store_sidecar
 from app.core.catalog.writer import CatalogWriter
 from app.core.ingest.scanner import ScanEntry, ScanSummary, scan
-from app.core.sidecars import SidecarState
+from app.core.records import STAGES, SidecarState, Task
 
 
 @dataclass

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.ingest.filetypes import IGNORED_EXTENSIONS, UNSUPPORTED_MEDIA_EXTENSIONS
-from app.core.sidecars import SidecarState, choose_sidecar, find_sidecar, sidecar_names, sidecar_state
+from app.core.records import SidecarState
+from app.core.xmp.sidecars import choose_sidecar, find_sidecar, sidecar_names, sidecar_state
 
 
 @dataclass(frozen=True)

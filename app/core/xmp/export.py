@@ -22,7 +22,8 @@ from typing import Any
 
 from app.core.analysis.pipeline import Progress
 from app.core.catalog.models import ERROR, OK, Photo, PhotoTag, Tag
-from app.core.sidecars import SidecarData, SidecarError, find_sidecar, read_sidecar, write_sidecar
+from app.core.records import SidecarData
+from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, write_sidecar
 
 EXPORTABLE = (OK, ERROR)  # an unreadable image can still carry tags; missing or trashed files cannot
 _CHUNK = 500

@@ -12,14 +12,14 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
 
-from app.core import xmp
+from app.core.records import Metadata, SidecarData, SidecarState
+from app.core.xmp import packet as xmp
 
 MAX_SIDECAR = 16 << 20  # darktable histories can be long; anything beyond this is not a sidecar
 # tessera:tags lists the keywords Tessera itself put in the sidecar: the only ones it may take out
@@ -42,18 +42,6 @@ class SidecarError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass
-class SidecarData:
-    keywords: list[str] = field(default_factory=list)  # flat leaf names
-    hierarchical: list[str] = field(default_factory=list)  # "Places|France|Paris"
-    rating: int | None = None  # -1 rejected, 0..5
-    label: str | None = None  # color label name ("Red", "Green", ...)
-    title: str | None = None
-    description: str | None = None
-    tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see NS)
-    error: str | None = None  # why the sidecar could not be read; the other fields are then empty
 
 
 # -- finding -------------------------------------------------------------------------------------
@@ -91,15 +79,6 @@ def find_sidecar(photo_path: Path) -> Path | None:
         return None
     name = choose_sidecar(photo_path.name, by_base, lambda n: (folder / n).is_file())
     return None if name is None else folder / name
-
-
-@dataclass(frozen=True)
-class SidecarState:
-    """What a rescan compares to tell whether a sidecar changed, like the photo's own size + mtime."""
-
-    path: str
-    size: int
-    mtime_ns: int
 
 
 def sidecar_state(path: Path | str | None) -> SidecarState | None:
@@ -181,6 +160,19 @@ def read_sidecar(path: Path) -> SidecarData:
         return SidecarData(error=exc.reason)
     except Exception as exc:  # a tree shape nobody expected is still just a bad sidecar
         return SidecarData(error=f"unreadable XMP sidecar: {type(exc).__name__}: {exc}")
+
+
+def apply_sidecar(data: SidecarData, md: Metadata) -> None:
+    """What Lightroom, darktable or digiKam wrote in the photo's .xmp sidecar: its keywords join the
+    embedded ones (source xmp in the catalog), and its rating, label and title win, as they are the
+    newer edit. Keywords Tessera itself wrote there are left out: they come from the catalog, and
+    reading them back would make a removed auto tag come back as a keyword."""
+    ours = set(data.tessera_tags)
+    leaves = [h.rsplit("|", 1)[-1] for h in data.hierarchical]
+    md.keywords = list(dict.fromkeys(k for k in [*md.keywords, *data.keywords, *leaves] if k not in ours))
+    md.rating = data.rating if data.rating is not None else md.rating
+    md.label = data.label or md.label
+    md.title = data.title or md.title
 
 
 # -- writing -------------------------------------------------------------------------------------

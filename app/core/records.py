@@ -1,0 +1,100 @@
+"""The plain records that pass between the analysis workers and the catalog writer.
+
+Workers fill them (in other processes: everything here pickles) and the writer stores them; neither
+side needs the other's code. No logic and no imports of ours, so the catalog package never depends
+on the analysis package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Analysis stages in run order. "metadata" is read at import.
+STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
+# The Metadata fields a sidecar can override (see xmp.sidecars.apply_sidecar)
+SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title")
+# EXIF groups as the reference documents' grouped object has them
+EXIF_GROUPS: tuple[str, ...] = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
+# Categorization engines, as `show --json` names them under info.categorization
+TAG_ENGINE = "efficientnet_lite0"  # the ImageNet classifier
+FACE_ENGINE = "res10_faces"  # person/people/portrait/group from the face detector's count
+
+
+@dataclass
+class Metadata:
+    groups: dict[str, dict[str, Any]] = field(default_factory=lambda: {g: {} for g in EXIF_GROUPS})
+    flat: dict[str, str] = field(default_factory=dict)
+    taken_at: str | None = None
+    make: str | None = None
+    model: str | None = None
+    lens: str | None = None
+    iso: int | None = None
+    exposure_time: float | None = None
+    f_number: float | None = None
+    focal_length: float | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+    gps_alt: float | None = None
+    orientation: int = 1
+    keywords: list[str] = field(default_factory=list)
+    title: str | None = None
+    rating: int | None = None
+    label: str | None = None
+    jpeg_quality: int | None = None
+    density: float | None = None
+    has_icc: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SidecarState:
+    """What a rescan compares to tell whether a sidecar changed, like the photo's own size + mtime."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class SidecarData:
+    keywords: list[str] = field(default_factory=list)  # flat leaf names
+    hierarchical: list[str] = field(default_factory=list)  # "Places|France|Paris"
+    rating: int | None = None  # -1 rejected, 0..5
+    label: str | None = None  # color label name ("Red", "Green", ...)
+    title: str | None = None
+    description: str | None = None
+    tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see xmp.sidecars.NS)
+    error: str | None = None  # why the sidecar could not be read; the other fields are then empty
+
+
+@dataclass
+class Task:
+    path: str
+    stages: tuple[str, ...] = STAGES
+    read_metadata: bool = True  # import: SHA-256 and metadata too
+    thumbs_dir: str = ""
+    # the import's scan already looked for the .xmp beside the photo: `sidecar` is what it found.
+    # Otherwise the worker looks itself (one directory listing per photo).
+    sidecar_scanned: bool = False
+    sidecar: SidecarState | None = None
+
+
+@dataclass
+class Outcome:
+    path: str
+    size: int = 0
+    mtime_ns: int = 0
+    sha256: str | None = None
+    error: str | None = None  # the file could not be read or decoded: an error row with this reason
+    decoded: dict[str, Any] = field(default_factory=dict)  # format, width, height, frames, ...
+    metadata: Metadata | None = None
+    results: dict[str, Any] = field(default_factory=dict)  # stage -> result
+    stage_errors: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # stage -> algorithm version that ran
+    # engine -> [(tag, confidence)] to store as the photo's categorization; None: the engine failed
+    categorizations: dict[str, list[tuple[str, float]] | None] = field(default_factory=dict)
+    sidecar_error: str | None = None  # the .xmp beside the photo could not be read: it was ignored
+    sidecar: SidecarState | None = None  # the .xmp found beside the photo, read or not
+    own_facts: dict[str, Any] | None = None  # the photo file's own SIDECAR_FIELDS, before its sidecar's
+    timings_ms: dict[str, float] = field(default_factory=dict)
