@@ -1,27 +1,36 @@
 """Library: a folder holding the catalog, the thumbnail cache and backups. The facade the CLI, the
-GUI and scripts use; photos themselves stay where they are."""
+GUI and scripts use; photos themselves stay where they are.
+
+The catalog is `catalog.sqlite` in the folder unless a studio catalog on PostgreSQL is named: by
+`--catalog URL` (the `catalog` argument), by TESSERA_CATALOG, or by the folder's own setting
+(library.json, written by `tessera catalog use URL`). The folder then keeps the thumbnails and backups:
+shared by the workstations where it is on the shared drive, local to each otherwise."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import platformdirs
-from peewee import SqliteDatabase
+from peewee import Database
 
 from app.core.analysis.pipeline import Cancelled, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.planning import pending_tasks, validate_stages
-from app.core.catalog import backups
+from app.core.catalog import backups, dialect
 from app.core.catalog.connection import open_catalog, quick_check
+from app.core.catalog.engine import CatalogLocation, parse_location
 from app.core.catalog.models import Photo, Setting
 from app.core.catalog.store import DEFAULT_AUTO_TAGGING
 from app.core.catalog.writer import CatalogWriter
-from app.core.errors import PhotoNotFoundError
+from app.core.errors import PhotoNotFoundError, TesseraError
 from app.core.ingest.importer import ImportReport, import_paths
 
 ENV_VAR = "TESSERA_LIBRARY"
+CATALOG_ENV_VAR = "TESSERA_CATALOG"
 CATALOG = "catalog.sqlite"
+SETTINGS_FILE = "library.json"  # settings of the folder itself (where its catalog is), not in the catalog
 AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
 
 
@@ -32,31 +41,67 @@ def default_library_path() -> Path:
     return Path(platformdirs.user_data_dir("Tessera", appauthor=False)) / "Library"
 
 
+def catalog_setting(root: Path) -> str | None:
+    """The catalog the library folder names in its settings file (None: its own catalog.sqlite)."""
+    try:
+        return json.loads((root / SETTINGS_FILE).read_text(encoding="utf-8")).get("catalog") or None
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise TesseraError(f"cannot read {root / SETTINGS_FILE}: {exc}") from exc
+
+
+def set_catalog_setting(root: Path, url: str | None) -> None:
+    """Name the catalog this library folder opens by default (None: back to its catalog.sqlite)."""
+    path = root / SETTINGS_FILE
+    settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    settings["catalog"] = parse_location(url).url if url else None
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def resolve_location(root: Path, catalog: str | None = None) -> CatalogLocation:
+    """--catalog, then TESSERA_CATALOG, then the folder's setting, then its catalog.sqlite."""
+    named = catalog or os.environ.get(CATALOG_ENV_VAR) or catalog_setting(root)
+    return parse_location(named) if named else CatalogLocation(str(root / CATALOG))
+
+
 class Library:
-    def __init__(self, root: Path, database: SqliteDatabase) -> None:
+    def __init__(self, root: Path, database: Database, location: CatalogLocation | None = None) -> None:
         self.root = root
         self.db = database
+        self.location = location or CatalogLocation(str(root / CATALOG))
         self._writer: CatalogWriter | None = None
         # told when our writes wait for another process's (the GUI shows it, the CLI prints it)
         self.on_writer_wait: Callable[[str], None] | None = None
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path | None = None, *, auto_backup: bool = True) -> Library:
+    def open(cls, root: Path | None = None, *, catalog: str | None = None, auto_backup: bool = True) -> Library:
         root = (root or default_library_path()).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
         (root / "thumbnails").mkdir(exist_ok=True)
         (root / "backups").mkdir(exist_ok=True)
-        catalog = root / CATALOG
-        database = open_catalog(catalog, root / "backups")
-        lib = cls(root, database)
-        if auto_backup and lib.photo_count() > 0 and backups.backup_is_due(lib.backups_dir):
-            backups.make_backup(catalog, lib.backups_dir, reason="daily")
+        location = resolve_location(root, catalog)
+        database = open_catalog(location, root / "backups")
+        lib = cls(root, database, location)
+        # daily backups of a SQLite catalog; a studio server's are its administrator's (pg_dump, or
+        # `tessera backup` on one workstation)
+        daily = auto_backup and not location.is_postgres and backups.backup_is_due(lib.backups_dir)
+        if daily and lib.photo_count() > 0:
+            backups.make_backup(location.sqlite_path, lib.backups_dir, reason="daily")
         return lib
 
     @property
+    def is_studio(self) -> bool:
+        """The catalog is on a PostgreSQL server, shared with other workstations."""
+        return self.location.is_postgres
+
+    @property
     def catalog_path(self) -> Path:
-        return self.root / CATALOG
+        return self.location.sqlite_path
 
     @property
     def thumbs_dir(self) -> Path:
@@ -90,7 +135,7 @@ class Library:
         return row.value if row else default
 
     def set_setting(self, key: str, value: str) -> None:
-        self.writer.call(lambda: Setting.insert(key=key, value=value).on_conflict_replace().execute())
+        self.writer.call(lambda: dialect.upsert(Setting, (Setting.key,), key=key, value=value))
 
     @property
     def auto_tagging(self) -> float:
@@ -176,8 +221,11 @@ class Library:
         return photo
 
     def check(self) -> dict[str, object]:
-        problem = quick_check(self.catalog_path)
-        integrity = self.db.execute_sql("PRAGMA integrity_check").fetchone()[0]
+        if self.is_studio:  # the server checks its own pages (pg_amcheck); we check that it answers
+            problem = integrity = "ok" if self.db.execute_sql("SELECT 1").fetchone()[0] == 1 else "no answer"
+        else:
+            problem = quick_check(self.catalog_path)
+            integrity = self.db.execute_sql("PRAGMA integrity_check").fetchone()[0]
         missing_files = [
             p.path
             for p in Photo.select(Photo.path).where(Photo.status.in_(["ok", "error"]))
@@ -188,4 +236,12 @@ class Library:
     def backup(self, reason: str = "manual") -> Path:
         if self._writer is not None:
             self._writer.flush()
-        return backups.make_backup(self.catalog_path, self.backups_dir, reason=reason)
+        if not self.is_studio:
+            return backups.make_backup(self.catalog_path, self.backups_dir, reason=reason)
+        path = backups.backup_postgres(self.location, self.backups_dir, reason=reason)
+        if path is None:
+            raise TesseraError(
+                "pg_dump is not installed on this workstation (apt-get install postgresql-client); "
+                f"or copy the catalog into a file: tessera catalog copy {self.location.display} BACKUP.sqlite"
+            )
+        return path

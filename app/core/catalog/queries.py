@@ -6,8 +6,9 @@ import os
 import re
 from dataclasses import dataclass, replace
 
-from peewee import JOIN, SQL, Expression, Node, NodeList, Ordering, fn
+from peewee import JOIN, Expression, Ordering, fn
 
+from app.core.catalog.dialect import unindexed
 from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
 
 # Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
@@ -81,17 +82,12 @@ def _text_clause(word: str) -> Expression:
     )
 
 
-def _unindexed(node: Node) -> Node:
-    """`+x`: the same value, but SQLite will not use an index for it."""
-    return NodeList((SQL("+"), node), glue="")
-
-
 def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
     _check_date(f.since)
     _check_date(f.until)
     where: list[Expression] = []
     if f.statuses:
-        status = Photo.status if status_by_index else _unindexed(Photo.status)
+        status = Photo.status if status_by_index else unindexed(Photo.status)
         where.append(status.in_(list(f.statuses)))
     for word in f.text.split():
         where.append(_text_clause(word))
@@ -152,7 +148,7 @@ def order_by(f: Filter) -> list[Ordering]:
     by_index = _sorts_by_index(f)
     terms: list[Ordering] = []
     for i, key in enumerate(keys):
-        node = key if by_index else _unindexed(key)
+        node = key if by_index else unindexed(key)
         if i == 0 and key.null:
             terms.append(node.is_null().asc())  # NULLs last in both directions
         terms.append(node.desc() if f.descending else node.asc())
