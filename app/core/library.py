@@ -18,7 +18,9 @@ from peewee import Database
 
 from app.core.analysis.pipeline import Cancelled, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.planning import pending_tasks, validate_stages
-from app.core.catalog import backups, dialect
+from app.core.analysis.workers import default_processes
+from app.core.catalog import backups, dialect, roots
+from app.core.catalog.claims import LEASE_S, ClaimedTasks, Claims
 from app.core.catalog.connection import open_catalog, quick_check
 from app.core.catalog.engine import CatalogLocation, parse_location
 from app.core.catalog.models import Photo, Setting
@@ -26,6 +28,7 @@ from app.core.catalog.store import DEFAULT_AUTO_TAGGING
 from app.core.catalog.writer import CatalogWriter
 from app.core.errors import PhotoNotFoundError, TesseraError
 from app.core.ingest.importer import ImportReport, import_paths
+from app.core.records import Task
 
 ENV_VAR = "TESSERA_LIBRARY"
 CATALOG_ENV_VAR = "TESSERA_CATALOG"
@@ -87,6 +90,7 @@ class Library:
         location = resolve_location(root, catalog)
         database = open_catalog(location, root / "backups")
         lib = cls(root, database, location)
+        roots.activate(roots.load_path_map())
         # daily backups of a SQLite catalog; a studio server's are its administrator's (pg_dump, or
         # `tessera backup` on one workstation)
         daily = auto_backup and not location.is_postgres and backups.backup_is_due(lib.backups_dir)
@@ -158,6 +162,7 @@ class Library:
         cancelled: Cancelled = lambda: False,
         processes: int | None = None,
     ) -> ImportReport:
+        self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
         report = import_paths(
             paths,
             self.writer,
@@ -185,17 +190,27 @@ class Library:
         progress: ProgressCallback | None = None,
         cancelled: Cancelled = lambda: False,
         processes: int | None = None,
+        lease_s: float = LEASE_S,
     ) -> RunStats:
-        tasks = pending_tasks(self.thumbs_dir, validate_stages(stages), force=force, photo_ids=photo_ids)
-        return run_tasks(
-            tasks,
-            self.writer,
-            phase="analyzing",
-            auto_tagging=self.auto_tagging,
-            progress=progress,
-            cancelled=cancelled,
-            processes=processes,
-        )
+        """Analyse what is due, claiming photos from the catalog as the workers need them, so that
+        analysers on other workstations (or other processes) split the work (see catalog/claims.py)."""
+        chosen = validate_stages(stages)
+
+        def plan(ids: Sequence[int] | None) -> list[Task]:
+            return pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=ids)
+
+        with Claims(self.writer, lease_s) as claims:
+            chunk = 2 * (processes or default_processes())
+            tasks = ClaimedTasks(plan(photo_ids), plan, claims, chunk=chunk, cancelled=cancelled)
+            return run_tasks(
+                tasks,
+                self.writer,
+                phase="analyzing",
+                auto_tagging=self.auto_tagging,
+                progress=progress,
+                cancelled=cancelled,
+                processes=processes,
+            )
 
     # -- reading ----------------------------------------------------------------------------------
     def photo_count(self) -> int:
@@ -204,7 +219,7 @@ class Library:
     def photos_under(self, paths: Sequence[Path]) -> list[Photo]:
         result: list[Photo] = []
         for p in paths:
-            root = os.path.abspath(p)
+            root = roots.stored_path(os.path.abspath(p))
             prefix = root.rstrip(os.sep) + os.sep
             result.extend(Photo.select().where((Photo.path == root) | Photo.path.startswith(prefix)))
         return result
@@ -215,7 +230,7 @@ class Library:
         if ref.isdigit():
             photo = Photo.get_or_none(Photo.id == int(ref))
         if photo is None:
-            photo = Photo.get_or_none(Photo.path == os.path.abspath(os.path.expanduser(ref)))
+            photo = Photo.get_or_none(Photo.path == roots.stored_path(os.path.abspath(os.path.expanduser(ref))))
         if photo is None:
             raise PhotoNotFoundError(f"no photo {ref!r} in the library {self.root} (give an id or a path)")
         return photo
@@ -227,9 +242,9 @@ class Library:
             problem = quick_check(self.catalog_path)
             integrity = self.db.execute_sql("PRAGMA integrity_check").fetchone()[0]
         missing_files = [
-            p.path
+            path
             for p in Photo.select(Photo.path).where(Photo.status.in_(["ok", "error"]))
-            if not os.path.exists(p.path)
+            if not os.path.exists(path := roots.local_path(p.path))
         ]
         return {"quick_check": problem, "integrity_check": integrity, "files_not_found": missing_files}
 

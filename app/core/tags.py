@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.catalog import changes
 from app.core.catalog.models import AUTO, USER, Categorization, Photo, PhotoTag, RejectedTag, Tag
 from app.core.catalog.store import apply_auto_tags, tag_id
 from app.core.xmp.export import ExportReport, auto_write
@@ -21,6 +22,7 @@ def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | No
         for pid in photo_ids:
             RejectedTag.delete().where((RejectedTag.photo == pid) & (RejectedTag.tag == tid)).execute()
             PhotoTag.insert(photo=pid, tag=tid, source=USER, confidence=None).on_conflict_ignore().execute()
+        changes.note(photo_ids, "edit")
 
     lib.writer.call(op)
     return auto_write(lib, photo_ids)
@@ -46,6 +48,7 @@ def remove_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | None
             ).execute()
             if had_auto:
                 RejectedTag.insert(photo=pid, tag=tag.id).on_conflict_ignore().execute()
+        changes.note(photo_ids, "edit")
 
     lib.writer.call(op)
     return auto_write(lib, photo_ids, removed=[name])
@@ -55,7 +58,12 @@ def set_rating(lib: Any, photo_ids: list[int], rating: int | None) -> ExportRepo
     """Stars 0-5, -1 for rejected, None to clear."""
     if rating is not None and not -1 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
-    lib.writer.call(lambda: Photo.update(rating=rating).where(Photo.id.in_(list(photo_ids))).execute())
+
+    def op() -> None:
+        Photo.update(rating=rating).where(Photo.id.in_(list(photo_ids))).execute()
+        changes.note(photo_ids, "edit")
+
+    lib.writer.call(op)
     return auto_write(lib, photo_ids)
 
 

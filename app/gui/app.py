@@ -30,7 +30,7 @@ def make_app() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_gui(library_path: Path | None) -> int:
+def run_gui(library_path: Path | None, catalog: str | None = None) -> int:
     from app.gui.main_window import MainWindow
 
     app = make_app()
@@ -39,7 +39,7 @@ def run_gui(library_path: Path | None) -> int:
     if library_path is None and not os.environ.get(ENV_VAR) and settings.value("lastLibrary"):
         library_path = Path(str(settings.value("lastLibrary")))
     try:
-        lib = Library.open(library_path)
+        lib = Library.open(library_path, catalog=catalog)
     except TesseraError as exc:  # corrupt or locked catalog: say what to do instead of a traceback
         QMessageBox.critical(None, "Tessera cannot open the library", str(exc))
         return 1

@@ -127,7 +127,11 @@ def backup_postgres(location: CatalogLocation, backups_dir: Path, reason: str = 
     pg_dump on this workstation nothing is written: the caller says so (returns None)."""
     tool = pg_tool("pg_dump")
     if tool is None:
-        log.warning("no backup of %s before %s: pg_dump is not installed (apt-get install postgresql-client)", location.display, reason)
+        log.warning(
+            "no backup of %s before %s: pg_dump is not installed (apt-get install postgresql-client)",
+            location.display,
+            reason,
+        )
         return None
     backups_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")

@@ -67,7 +67,9 @@ def record_batch() -> None:
     if not state.whats:
         return
     ids = None if state.everything else json.dumps(sorted(state.ids))
-    ChangeLog.insert(at=dialect.server_seconds(), origin=process_origin(), what=",".join(sorted(state.whats)), photo_ids=ids).execute()
+    ChangeLog.insert(
+        at=dialect.server_seconds(), origin=process_origin(), what=",".join(sorted(state.whats)), photo_ids=ids
+    ).execute()
     state.batches += 1
     if state.batches % PRUNE_EVERY == 0:
         ChangeLog.delete().where(ChangeLog.at < dialect.server_seconds() - KEEP_S).execute()

@@ -10,6 +10,7 @@ from peewee import JOIN, Expression, Ordering, fn
 
 from app.core.catalog.dialect import unindexed
 from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
+from app.core.catalog.roots import stored_path
 
 # Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
 SORTS = {
@@ -118,7 +119,7 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
     if f.min_rating is not None:
         where.append(Photo.rating >= f.min_rating)
     if f.folder:
-        root = os.path.abspath(f.folder).rstrip(os.sep)
+        root = stored_path(os.path.abspath(f.folder)).rstrip(os.sep)
         where.append((Photo.folder == root) | Photo.folder.startswith(root + os.sep))
     if f.photo_ids is not None:
         where.append(Photo.id.in_(list(f.photo_ids)))

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from app.core.catalog import dialect
+from app.core.catalog import changes, dialect
 from app.core.catalog.models import (
     AUTO,
     DETAIL_COLUMNS,
@@ -30,6 +30,7 @@ from app.core.catalog.models import (
     db,
     to_signed,
 )
+from app.core.catalog.roots import stored_path
 from app.core.records import SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState
 from app.core.xmp.sidecars import apply_sidecar
 
@@ -101,7 +102,7 @@ def _sidecar_fields(md: Metadata) -> dict[str, Any]:
 def _sidecar_columns(state: SidecarState | None) -> dict[str, Any]:
     if state is None:
         return {"sidecar_path": None, "sidecar_size": None, "sidecar_mtime_ns": None}
-    return {"sidecar_path": state.path, "sidecar_size": state.size, "sidecar_mtime_ns": state.mtime_ns}
+    return {"sidecar_path": stored_path(state.path), "sidecar_size": state.size, "sidecar_mtime_ns": state.mtime_ns}
 
 
 def _store_keywords(photo_id: int, keywords: list[str]) -> None:
@@ -120,12 +121,13 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
     """Insert or update the photo row; returns its id and what happened: new, moved, changed,
     unchanged (re-read, same content) or failed."""
     now = now_iso()
-    photo = Photo.get_or_none(Photo.path == outcome.path)
+    path = stored_path(outcome.path)  # workers read the file where this workstation mounts it
+    photo = Photo.get_or_none(Photo.path == path)
     kind = "unchanged" if photo is not None else "new"
     if photo is None and outcome.error is None:
         photo = _find_moved(outcome.sha256)
         kind = "moved" if photo is not None else kind
-    base = {**_split(outcome.path), "size": outcome.size, "mtime_ns": outcome.mtime_ns, "updated_at": now}
+    base = {**_split(path), "size": outcome.size, "mtime_ns": outcome.mtime_ns, "updated_at": now}
     base["sha256"] = outcome.sha256
     if outcome.error is not None:
         fields = {**base, "status": ERROR, "error": outcome.error}
@@ -143,6 +145,7 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
     _store_detail(photo.id, **detail)
     if outcome.metadata is not None:
         _store_keywords(photo.id, outcome.metadata.keywords)
+    changes.note([photo.id], "import")
     return photo.id, kind
 
 
@@ -171,6 +174,7 @@ def store_sidecar(photo_id: int, state: SidecarState | None, data: SidecarData |
             columns.update(_sidecar_fields(md))
         _store_keywords(photo_id, md.keywords)
     Photo.update(**columns).where(Photo.id == photo_id).execute()
+    changes.note([photo_id], "import")
 
 
 def _replace_tags(photo_id: int, source: str, tags: Iterable[tuple[str, float | None]]) -> None:
@@ -212,6 +216,7 @@ def apply_auto_tags(photo_ids: Sequence[int], threshold: float, chunk: int = 500
     """Matches at or above the auto_tagging threshold, from every engine's categorization, become the
     photos' auto tags, except those the user rejected. The user's own tags and sidecar keywords are
     never touched."""
+    changes.note(photo_ids, "tags")
     tag, confidence = dialect.json_text("m.value", "tag"), dialect.json_number("m.value", "confidence")
     for start in range(0, len(photo_ids), chunk):
         ids = [int(i) for i in photo_ids[start : start + chunk]]
@@ -285,6 +290,7 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
         _mark_stage(photo_id, stage, outcome.versions[stage], None)
     for stage, error in outcome.stage_errors.items():
         _mark_stage(photo_id, stage, outcome.versions[stage], error)
+    changes.note([photo_id], "analysis")
     for engine, matches in outcome.categorizations.items():
         _set_categorization(photo_id, engine, matches)
     if outcome.categorizations:
@@ -298,3 +304,4 @@ def mark_missing(photo_ids: list[int]) -> None:
         Photo.update(status=MISSING, updated_at=now_iso()).where(
             Photo.id.in_(chunk) & (Photo.status != MISSING)
         ).execute()
+    changes.note(photo_ids, "import")

@@ -96,20 +96,22 @@ class CatalogWriter:
         self._closed = False
         self._thread.start()
 
-    def submit(self, op: Callable[[], T]) -> Future[T]:
+    def submit(self, op: Callable[[], T], *, waited: bool = False) -> Future[T]:
+        """Queue `op`; it commits with the next batch. `waited`: someone waits for it (an edit, a
+        claim), so its batch commits at once instead of gathering more work first."""
         if self._closed:
             raise RuntimeError("catalog writer is closed")
         future: Future[T] = Future()
-        self._queue.put((op, future))
+        self._queue.put((op, future, waited))
         return future
 
     def call(self, op: Callable[[], T], timeout: float | None = None) -> T:
         """Run `op` on the writer thread and wait for its committed result."""
-        return self.submit(op).result(timeout)
+        return self.submit(op, waited=True).result(timeout)
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything submitted so far is committed."""
-        self.submit(lambda: None).result(timeout)
+        self.submit(lambda: None, waited=True).result(timeout)
 
     def close(self) -> None:
         if self._closed:
@@ -124,17 +126,19 @@ class CatalogWriter:
             first = self._queue.get()
             if first is _STOP:
                 break
-            batch = [first]
+            batch = [first[:2]]
+            waited = first[2]
             deadline = time.monotonic() + self._max_delay
             while len(batch) < self._batch_size:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                try:  # what is queued already joins the batch; more is waited for unless someone waits
+                    item = self._queue.get(timeout=0 if waited else max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if item is _STOP:
                     stopping = True
                     break
-                batch.append(item)
+                batch.append(item[:2])
+                waited = waited or item[2]
             self._commit(batch)
         # fresh statistics for the query planner where the tables changed a lot (SQLite's advice: on
         # closing a connection that wrote); a failure here must never lose a close
