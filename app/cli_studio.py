@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -84,7 +85,7 @@ def cmd_roots(args: argparse.Namespace) -> int:
             root = roots.find_root(ref)
             if root is None:
                 raise UsageFailure(f"no library root {ref!r} (see: tessera roots)")
-            local = str(Path(folder).expanduser().resolve())
+            local = os.path.abspath(os.path.expanduser(folder))  # as mounted here: no symlinks resolved
             if not Path(local).is_dir():
                 raise UsageFailure(f"no such folder on this workstation: {local}")
             lib.writer.call(lambda: roots.map_root(root.id, local))

@@ -47,5 +47,8 @@ def pending_tasks(
     for pid, path in query.order_by(Photo.id).tuples():
         todo = tuple(s for s in stages if s not in finished[pid])
         if todo:
-            tasks.append(Task(path=local_path(path), stages=todo, thumbs_dir=str(thumbs_dir), photo_id=pid))
+            # metadata read at import is not read again: that would put the file's rating, label and
+            # title back over the user's edits made since (on another workstation, perhaps)
+            again = "metadata" not in finished[pid]
+            tasks.append(Task(local_path(path), todo, again, str(thumbs_dir), photo_id=pid))
     return tasks

@@ -94,6 +94,7 @@ class ChangeFeed:
         self._origin = process_origin()
         self._since = dialect.server_now()
         self._seen: dict[int, float] = {}
+        self.poll()  # what happened before the feed started is not news
 
     def poll(self) -> Changes:
         out = Changes()

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import peewee
 from peewee import Database, SqliteDatabase
 
 from app.core.catalog import backups, dialect
@@ -170,13 +171,11 @@ def _open_sqlite(path: Path, backups_dir: Path) -> SqliteDatabase:
 
 
 def _open_postgres(location: CatalogLocation, backups_dir: Path) -> Database:
-    import psycopg2
-
     database = postgres_database(location)
     db.initialize(database)
     try:
         database.connect(reuse_if_open=True)
-    except psycopg2.Error as exc:  # peewee wraps it: server down, wrong password, no such database
+    except peewee.DatabaseError as exc:  # psycopg2's, wrapped: server down, wrong password, no such database
         raise CatalogUnavailableError(location.display, str(exc)) from exc
     _migrate(database, lambda reason: backups.backup_postgres(location, backups_dir, reason), location.display)
     return database

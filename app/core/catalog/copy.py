@@ -69,7 +69,8 @@ def _copy_table(model: type[BaseModel], src_db: Database, dst_db: Database) -> i
 def _stream(database: Database, sql: str, params: Any, size: int) -> Iterator[list[tuple[Any, ...]]]:
     """Rows in chunks without holding the table in memory (a named, server-side cursor on PostgreSQL)."""
     with database.atomic():
-        cursor = database.connection().cursor("tessera_copy") if dialect.is_postgres(database) else database.cursor()
+        pg = dialect.is_postgres(database)  # psycopg2 sees autocommit (peewee BEGINs itself): withhold
+        cursor = database.connection().cursor("tessera_copy", withhold=True) if pg else database.cursor()
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(size):
             yield rows
