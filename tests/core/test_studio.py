@@ -64,11 +64,13 @@ def _imported(tmp_path: Path, corpus: Path, folder: str, catalog: str | None) ->
 
 
 def _analysers_by_photo() -> dict[int, set[str]]:
-    """photo id -> the processes that stored an analysis of it, from the change log."""
+    """photo id -> the analysers (workstations x and y) that stored an analysis of it, by the change log."""
     import json
 
     out: dict[int, set[str]] = {}
-    rows = ChangeLog.select(ChangeLog.origin, ChangeLog.photo_ids).where(ChangeLog.what.contains("analysis"))
+    rows = ChangeLog.select(ChangeLog.origin, ChangeLog.photo_ids).where(
+        ChangeLog.what.contains("analysis") & (ChangeLog.origin.startswith("x/") | ChangeLog.origin.startswith("y/"))
+    )
     for origin, ids in rows.tuples():
         for pid in json.loads(ids):
             out.setdefault(pid, set()).add(origin)
@@ -89,9 +91,7 @@ def _all_done(stages: str = STAGES) -> tuple[int, int]:
 def _dump(location: CatalogLocation, backups: Path) -> dict[str, list[tuple]]:
     database = open_catalog(location, backups)
     try:
-        return {
-            m._meta.table_name: list(m.select().order_by(*m._meta.get_primary_keys()).tuples()) for m in ALL_MODELS
-        }
+        return {m._meta.table_name: list(m.select().order_by(*m._meta.get_primary_keys()).tuples()) for m in ALL_MODELS}
     finally:
         database.close()
 
@@ -156,7 +156,7 @@ def test_writer_runs_a_batch_again_after_a_serialization_failure(tmp_path: Path,
 @pytest.mark.timeout(900)
 def test_two_analysers_split_the_work(tmp_path: Path, corpus: Path, catalog_url: str | None) -> None:
     lib, _ = _imported(tmp_path, corpus, "dupes", catalog_url)
-    runs = [_tessera(lib, ws, catalog_url, "analyze", "--stages", STAGES, "--jobs", "1", "--quiet") for ws in "ab"]
+    runs = [_tessera(lib, ws, catalog_url, "analyze", "--stages", STAGES, "--jobs", "1", "--quiet") for ws in "xy"]
     counts = [_analysed(_finish(r)) for r in runs]
     with Library.open(lib, auto_backup=False):
         total, done = _all_done()
@@ -170,19 +170,19 @@ def test_two_analysers_split_the_work(tmp_path: Path, corpus: Path, catalog_url:
 @pytest.mark.timeout(900)
 def test_killed_analysers_photos_return_to_the_pool(tmp_path: Path, corpus: Path, pg_url: str) -> None:
     lib, _ = _imported(tmp_path, corpus, "dupes", pg_url)
-    doomed = _tessera(lib, "a", pg_url, "analyze", "--stages", STAGES, "--jobs", "1", "--lease", "3", "--quiet")
-    with Library.open(lib, auto_backup=False):
+    doomed = _tessera(lib, "x", pg_url, "analyze", "--stages", STAGES, "--jobs", "1", "--lease", "3", "--quiet")
+    with Library.open(lib, catalog=pg_url, auto_backup=False):
         deadline = time.monotonic() + 300
         while StageState.select().where(StageState.stage == "hashes").count() < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(30)
-        held = AnalysisClaim.select().where(AnalysisClaim.worker.startswith("a/")).count()
+        held = AnalysisClaim.select().where(AnalysisClaim.worker.startswith("x/")).count()
         _, stored_by_a = _all_done()
     assert held > 0 and stored_by_a >= 5  # killed in the middle, holding claims
-    survivor = _tessera(lib, "b", pg_url, "analyze", "--stages", STAGES, "--jobs", "2", "--lease", "3", "--quiet")
+    survivor = _tessera(lib, "y", pg_url, "analyze", "--stages", STAGES, "--jobs", "2", "--lease", "3", "--quiet")
     by_b = _analysed(_finish(survivor))
-    with Library.open(lib, auto_backup=False):
+    with Library.open(lib, catalog=pg_url, auto_backup=False):
         total, done = _all_done()
         assert AnalysisClaim.select().count() == 0
         assert all(len(o) == 1 for o in _analysers_by_photo().values())
@@ -198,20 +198,20 @@ def test_two_workstations_edit_and_analyse_at_once(tmp_path: Path, corpus: Path,
                          env=_env(ws, pg_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for parity, ws in enumerate("ab")
     ]  # fmt: skip
-    analysers = [_tessera(lib, ws, pg_url, "analyze", "--stages", STAGES, "--jobs", "1", "--quiet") for ws in "ab"]
+    analysers = [_tessera(lib, ws, pg_url, "analyze", "--stages", STAGES, "--jobs", "1", "--quiet") for ws in "xy"]
     edited = [int(_finish(e)) for e in editors]
     analysed = [_analysed(_finish(a)) for a in analysers]
-    with Library.open(lib, auto_backup=False):
+    with Library.open(lib, catalog=pg_url, auto_backup=False):
         ids = [pid for (pid,) in Photo.select(Photo.id).tuples()]
-        user_tags = set(
-            PhotoTag.select(PhotoTag.photo, Tag.name).join(Tag).where(PhotoTag.source == "user").tuples()
-        )
+        user_tags = set(PhotoTag.select(PhotoTag.photo, Tag.name).join(Tag).where(PhotoTag.source == "user").tuples())
         ratings = dict(Photo.select(Photo.id, Photo.rating).tuples())
         total, done = _all_done()
+        by_photo = _analysers_by_photo()
     assert edited == [len(ids), len(ids)]
     assert user_tags == {(pid, f"{ws}-{pid}") for pid in ids for ws in "ab"}  # every tag of both
     assert ratings == {pid: pid % 5 + 1 for pid in ids}  # every rating of both, none undone by analysis
     assert done == total == sum(analysed)
+    assert len(by_photo) == total and all(len(o) == 1 for o in by_photo.values())
 
 
 def test_later_edit_wins_and_the_other_workstation_sees_it(

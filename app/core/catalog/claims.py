@@ -56,7 +56,9 @@ def _renew(worker: str, lease_s: float) -> None:
 
 
 def _release(worker: str) -> None:
-    AnalysisClaim.delete().where(AnalysisClaim.worker == worker).execute()
+    """Ours, and leases that ran out (a killed analyser's; an expired lease is no claim at all)."""
+    expired = AnalysisClaim.expires_at < dialect.server_seconds()
+    AnalysisClaim.delete().where((AnalysisClaim.worker == worker) | expired).execute()
 
 
 class Claims:

@@ -290,7 +290,8 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
         _mark_stage(photo_id, stage, outcome.versions[stage], None)
     for stage, error in outcome.stage_errors.items():
         _mark_stage(photo_id, stage, outcome.versions[stage], error)
-    changes.note([photo_id], "analysis")
+    if outcome.results or outcome.stage_errors:
+        changes.note([photo_id], "analysis")
     for engine, matches in outcome.categorizations.items():
         _set_categorization(photo_id, engine, matches)
     if outcome.categorizations:
