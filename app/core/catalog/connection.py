@@ -50,12 +50,13 @@ def _migration_3(database: Database) -> None:
     PostgreSQL wants an expression in an index in parentheses; SQLite keeps the text it always had."""
     pg = dialect.is_postgres(database)
     dates, ratings = ("(taken_at IS NULL)", "(rating IS NULL)") if pg else ("taken_at IS NULL", "rating IS NULL")
+    last = " NULLS LAST" if pg else ""  # queries.order_by: a later key's NULL is smallest on both engines
     for name, columns in (
         ("photo_sort_date", f"{dates}, taken_at, filename, id, status"),
         ("photo_sort_date_desc", f"{dates}, taken_at DESC, filename DESC, id DESC, status"),
         ("photo_sort_name", "filename, id, status"),
         ("photo_sort_size", "size, id, status"),
-        ("photo_sort_rating_desc", f"{ratings}, rating DESC, taken_at DESC, id DESC, status"),
+        ("photo_sort_rating_desc", f"{ratings}, rating DESC, taken_at DESC{last}, id DESC, status"),
         ("photo_sort_imported", "id, status"),  # not the table: its rows are wide (EXIF JSON)
     ):
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON photo ({columns})")

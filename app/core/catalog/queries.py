@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from peewee import JOIN, Expression, Ordering, fn
 
+from app.core.catalog import dialect
 from app.core.catalog.dialect import unindexed
 from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
 from app.core.catalog.roots import stored_path
@@ -147,12 +148,15 @@ def order_by(f: Filter) -> list[Ordering]:
     than finding the matches and sorting those. A unary `+` tells it not to sort by the index."""
     keys = [*SORTS[f.sort], Photo.id]
     by_index = _sorts_by_index(f)
+    pg = dialect.is_postgres()
     terms: list[Ordering] = []
     for i, key in enumerate(keys):
         node = key if by_index else unindexed(key)
         if i == 0 and key.null:
             terms.append(node.is_null().asc())  # NULLs last in both directions
-        terms.append(node.desc() if f.descending else node.asc())
+        # later keys: NULL is the smallest value, as SQLite has it (PostgreSQL's NULL is the largest)
+        nulls = ("last" if f.descending else "first") if pg and i > 0 and key.null else None
+        terms.append(node.desc(nulls=nulls) if f.descending else node.asc(nulls=nulls))
     return terms
 
 
