@@ -136,16 +136,16 @@ def backup_postgres(location: CatalogLocation, backups_dir: Path, reason: str = 
     backups_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = backups_dir / f"{_PREFIX}{stamp}-{reason}{PG_SUFFIX}"
-    partial = target.with_suffix(".partial")
+    partial_backup = target.with_suffix(".partial_backup")
     done = subprocess.run(
-        [tool, "--format=custom", "--no-owner", f"--file={partial}", f"--dbname={location.url}"],
+        [tool, "--format=custom", "--no-owner", f"--file={partial_backup}", f"--dbname={location.url}"],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        partial.unlink(missing_ok=True)
+        partial_backup.unlink(missing_ok=True)
         raise RuntimeError(f"pg_dump of {location.display} failed: {done.stderr.strip()}")
-    os.replace(partial, target)
+    os.replace(partial_backup, target)
     return target
 
 
