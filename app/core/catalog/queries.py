@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import reduce
 
-from peewee import JOIN, Expression, Ordering, fn
+from peewee import JOIN, Expression, Node, Ordering, fn
 
 from app.core.catalog import dialect
 from app.core.catalog.dialect import unindexed
