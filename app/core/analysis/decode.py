@@ -307,7 +307,7 @@ def _to_srgb(im: Image.Image, icc: bytes | None, warn: list[str]) -> Image.Image
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
-def _apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
+def apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
     for op in _ORIENT.get(orientation, ()):
         im = im.transpose(op)
     return im
@@ -401,9 +401,9 @@ def _decode_pillow(data: bytes, fmt: str, long_side: int, shrink: Shrink) -> Dec
     cost = header.width * header.height if im.info.get("progressive") else im.width * im.height
     warn: list[str] = []
     work, alpha = shrink(im, long_side)
-    rgb = _apply_orientation(_to_srgb(work, im.info.get("icc_profile"), warn), header.orientation)
+    rgb = apply_orientation(_to_srgb(work, im.info.get("icc_profile"), warn), header.orientation)
     if alpha is not None:
-        alpha = _apply_orientation(alpha, header.orientation)
+        alpha = apply_orientation(alpha, header.orientation)
     return Decoded.of(header, rgb, alpha, truncated, warn, cost)
 
 
@@ -462,7 +462,7 @@ def _decode_raw(data: bytes, fmt: str, long_side: int, shrink: Shrink) -> Decode
     except Exception as exc:  # LibRaw errors and anything else from a damaged file
         raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
     work, _ = shrink(preview, long_side)
-    rgb = _apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), header.orientation)
+    rgb = apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), header.orientation)
     return Decoded.of(header, rgb, None, False, warn, cost)
 
 

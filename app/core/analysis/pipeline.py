@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from app.core.analysis.stages import QUICK, SLOW, TIER_NAMES, tiers
 from app.core.analysis.workers import WorkerPool
+from app.core.catalog.claims import ClaimedTasks
 from app.core.catalog.store import store_outcome
 from app.core.catalog.writer import CatalogWriter
 from app.core.records import KnownFile, Outcome, Task
@@ -88,22 +90,35 @@ Paused = Callable[[], bool]
 class Schedule:
     """The order the workers get their tasks: imports and quick stages first, slow stages after (a
     photo's slow stages only once its quick ones are back: they are what its worker deferred, see
-    Task.defer_slow). While paused, imports go out without their stages and analysis waits."""
+    Task.defer_slow). Tasks are taken from `tasks` as they are needed (claimed analysis claims its
+    photos then). While paused, imports go out without their stages and analysis waits in the
+    catalog; a claimed source is not read any further."""
 
-    def __init__(self, tasks: Sequence[Task], paused: Paused) -> None:
-        first = [t.read_metadata or QUICK in tiers(t.stages) for t in tasks]
-        self._first = deque(t for t, f in zip(tasks, first, strict=True) if f)
-        self._later = deque(t for t, f in zip(tasks, first, strict=True) if not f)
+    def __init__(self, tasks: Iterable[Task], paused: Paused, claimed: bool) -> None:
+        self._source = iter(tasks)
+        self._later: deque[Task] = deque()
         self._paused = paused
+        self._claimed = claimed
         self.held = False  # some analysis was held back by a pause
+
+    def _next_first(self) -> Task | None:
+        """The next import or quick task; slow-only ones met on the way wait in _later."""
+        for task in self._source:
+            if task.read_metadata or QUICK in tiers(task.stages):
+                return task
+            self._later.append(task)
+        return None
 
     def take(self) -> Task | None:
         if not self._paused():
-            return self._first.popleft() if self._first else self._later.popleft() if self._later else None
-        self.held = self.held or bool(self._later) or any(t.stages for t in self._first)
+            task = self._next_first()
+            return task if task is not None else self._later.popleft() if self._later else None
+        self.held = self.held or bool(self._later) or self._claimed
         self._later.clear()
-        while self._first:
-            task = self._first.popleft()
+        if self._claimed:
+            return None
+        for task in self._source:
+            self.held = self.held or bool(task.stages)
             if task.read_metadata:
                 return replace(task, stages=())  # registered now, analyzed on resume
         return None
@@ -132,8 +147,15 @@ class _Tally:
         self.report.slow_done += SLOW in finished
 
 
+class TaskSource(Protocol):
+    """A list of tasks, or catalog.claims.ClaimedTasks (whose length shrinks as others take work)."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Task]: ...
+
+
 def run_tasks(
-    tasks: Sequence[Task],
+    tasks: TaskSource,
     writer: CatalogWriter,
     *,
     phase: str,
@@ -147,11 +169,14 @@ def run_tasks(
     if not tasks:
         return stats
     start = last_report = time.monotonic()
+    claimed = isinstance(tasks, ClaimedTasks)
+    planned = tasks.planned if isinstance(tasks, ClaimedTasks) else list(tasks)  # counted without claiming
     report = Progress(phase=phase, total=len(tasks))
-    report.quick_total = sum(QUICK in tiers(t.stages) for t in tasks)
-    report.slow_total = sum(SLOW in tiers(t.stages) for t in tasks)
-    tally = _Tally(report, {t.path: t for t in tasks})
-    schedule = Schedule(tasks, paused)
+    report.quick_total = sum(QUICK in tiers(t.stages) for t in planned)
+    report.slow_total = sum(SLOW in tiers(t.stages) for t in planned)
+    tally = _Tally(report, {t.path: t for t in planned})
+    schedule = Schedule(planned if not claimed else tasks, paused, claimed)
+    deferred = 0
     if progress:
         progress(report)
 
@@ -161,16 +186,17 @@ def run_tasks(
     with WorkerPool(processes) as pool:
         for outcome in pool.run(schedule.take, cancelled):
             stats.done += 1
-            task = tally.tasks[outcome.path]
+            task = tally.tasks.get(outcome.path) or Task(outcome.path, ())
             if outcome.deferred:
                 tally.tasks[outcome.path] = later = deferred_task(task, outcome)
                 schedule.defer(later)
-                report.total += 1
+                deferred += 1
             _record(stats, outcome)
             tally.count(task, outcome)
             future = writer.submit(lambda o=outcome: store_outcome(o, auto_tagging))
             future.add_done_callback(lambda f, o=outcome: f.exception() or on_stored(o, f.result()[1]))
             now = time.monotonic()
+            report.total = len(tasks) + deferred  # claimed tasks shrink as other analysers take photos
             if progress and (now - last_report >= PROGRESS_INTERVAL_S or stats.done == report.total):
                 last_report = now
                 elapsed = now - start

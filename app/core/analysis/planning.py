@@ -14,7 +14,10 @@ from peewee import fn
 
 from app.core.analysis.stages import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
+from app.core.catalog.roots import local_path
 from app.core.records import STAGES, KnownFile, Task
+
+IN_LIST_MAX = 500  # more ids than this are filtered in Python: an IN list of 100k would not bind
 
 
 def validate_stages(stages: Iterable[str] | None) -> tuple[str, ...]:
@@ -36,11 +39,13 @@ def pending_tasks(
 ) -> list[Task]:
     versions = stage_versions()
     query = Photo.select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.sha256).where(Photo.status == OK)
-    wanted = None if photo_ids is None else set(photo_ids)  # filtered here: an IN list of 100k ids would not bind
+    states = StageState.select(StageState.photo, StageState.stage, StageState.version)
+    wanted = None if photo_ids is None else set(photo_ids)
+    if wanted is not None and len(wanted) <= IN_LIST_MAX:  # a claim's few photos: let the index find them
+        query, states = query.where(Photo.id.in_(list(wanted))), states.where(StageState.photo.in_(list(wanted)))
     finished: dict[int, set[str]] = defaultdict(set)
     if not force:
-        states = StageState.select(StageState.photo, StageState.stage, StageState.version).tuples()
-        for pid, stage, version in states:
+        for pid, stage, version in states.tuples():
             if versions.get(stage) == version:
                 finished[pid].add(stage)
     tasks = []
@@ -49,9 +54,12 @@ def pending_tasks(
             continue
         todo = tuple(s for s in stages if s not in finished[pid])
         if todo:
+            # metadata read at import is not read again: that would put the file's rating, label and
+            # title back over the user's edits made since (on another workstation, perhaps)
+            again = "metadata" not in finished[pid]
             known = KnownFile(size, mtime_ns, sha256) if sha256 else None
             tasks.append(
-                Task(path, todo, read_metadata=False, thumbs_dir=str(thumbs_dir), known=known, defer_slow=True)
+                Task(local_path(path), todo, again, str(thumbs_dir), photo_id=pid, known=known, defer_slow=True)
             )
     return tasks
 

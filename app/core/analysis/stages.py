@@ -93,14 +93,15 @@ def _tags(x: Inputs) -> Any:
 # Sizes: thumbnails are written at up to 1024 px (thumbnails.LARGE); colours sample 128 px
 # (colors.SAMPLE_SIDE) from twice that; the pHash needs >= 512 px to stay bit-identical to
 # imagehash on the full photo (corpus/exif: 0 of 55 differ at 512, see tests/core/test_hashing.py);
-# faces and tags were measured on the reduced decode: at 1024 px the same 42/52 faces and 2 false
-# ones as at 2048 (bench/faces_eval.py), and the same top tag on 255 of 255 corpus photos (largest
-# probability change 0.016); at 384 px the top tag changed on 11 photos.
+# faces cut their zoom passes from the image they get: at 1024 px 46/52 faces instead of 48/52
+# (bench/faces_eval.py --pipeline), so they get 2048 like before; tags were measured on the reduced
+# decode: at 1024 px the same top tag on 255 of 255 corpus photos as at 2048 (largest probability
+# change 0.016); at 384 px the top tag changed on 11 photos.
 REGISTRY: tuple[Stage, ...] = (
     Stage("thumbnails", "app.core.analysis.thumbnails:VERSION", 1024, QUICK, _thumbnails),
     Stage("colors", "app.core.analysis.colors:VERSION", 256, QUICK, _colors),
     Stage("hashes", "app.core.analysis.hashing:VERSION", 512, QUICK, _hashes),
-    Stage("faces", "app.core.analysis.faces:VERSION", 1024, SLOW, _faces),
+    Stage("faces", "app.core.analysis.faces:VERSION", 2048, SLOW, _faces),
     Stage("tags", "app.core.analysis.tagging:TAGGER_VERSION", 1024, SLOW, _tags),
 )  # fmt: skip
 BY_NAME: dict[str, Stage] = {s.name: s for s in REGISTRY}  # the same names as records.STAGES, in its order

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from app.core.analysis.decode import Decoded, DecodeError, Header, decode_reduced, probe
 from app.core.analysis.metadata import extract_metadata
 from app.core.analysis.stages import SLOW, Inputs, Stage, in_order, size_needed, stage_versions
@@ -177,10 +179,12 @@ def process(task: Task) -> Outcome:
 
 
 def run_stages(stages: list[Stage], decoded: Decoded | None, out: Outcome, thumbs_dir: Path) -> None:
-    """Run `stages` in order on the one decoded image; one failing stage must not lose the others."""
+    """Run `stages` in order on the one decoded image, each on a whole-factor reduction of it no
+    smaller than the stage's size (a stage never pays for a larger decode another stage needed);
+    one failing stage must not lose the others."""
     inputs = Inputs(
-        image=None if decoded is None else decoded.image,
-        alpha=None if decoded is None else decoded.alpha,
+        image=None,
+        alpha=None,
         full_size=(out.decoded.get("width") or 0, out.decoded.get("height") or 0),
         sha256=out.sha256 or "",
         thumbs_dir=thumbs_dir,
@@ -188,15 +192,30 @@ def run_stages(stages: list[Stage], decoded: Decoded | None, out: Outcome, thumb
     )
     if decoded is not None:
         inputs.full_size = (decoded.width, decoded.height)
+    views: dict[int, tuple[Image.Image, Image.Image | None]] = {}
     versions = stage_versions()
     for stage in stages:
         start = time.process_time()
+        if decoded is not None and stage.size:
+            inputs.image, inputs.alpha = _view(decoded, stage.size, views)
         try:
             out.results[stage.name] = stage.run(inputs)
         except Exception as exc:
             out.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
         out.versions[stage.name] = versions[stage.name]
         out.timings_ms[stage.name] = (time.process_time() - start) * 1000
+
+
+def _view(
+    decoded: Decoded, size: int, views: dict[int, tuple[Image.Image, Image.Image | None]]
+) -> tuple[Image.Image, Image.Image | None]:
+    """The decoded image (and alpha) reduced by the largest whole factor that keeps its long side at
+    least `size`; made once per factor."""
+    factor = max(1, max(decoded.image.size) // size)
+    if factor not in views:
+        image, alpha = decoded.image, decoded.alpha
+        views[factor] = (image, alpha) if factor == 1 else (image.reduce(factor), alpha and alpha.reduce(factor))
+    return views[factor]
 
 
 def categorize(out: Outcome) -> None:
