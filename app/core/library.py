@@ -21,6 +21,7 @@ from app.core.errors import PhotoNotFoundError
 from app.core.ingest.importer import ImportReport, import_paths
 
 ENV_VAR = "TESSERA_LIBRARY"
+PLACES_STAGE = "places"  # not a worker stage: run by Library.locate_places after the workers
 CATALOG = "catalog.sqlite"
 AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
 
@@ -129,6 +130,8 @@ class Library:
             ids = [p.id for p in self.photos_under(paths)]
             rest = self.analyze(photo_ids=ids, progress=progress, cancelled=cancelled, processes=processes)
             report.run.stage_failures.extend(rest.stage_failures)
+        elif not report.cancelled:
+            self.locate_places()  # needs no decode: even an import without analysis names places
         return report
 
     def analyze(
@@ -141,8 +144,11 @@ class Library:
         cancelled: Cancelled = lambda: False,
         processes: int | None = None,
     ) -> RunStats:
-        tasks = pending_tasks(self.thumbs_dir, validate_stages(stages), force=force, photo_ids=photo_ids)
-        return run_tasks(
+        places = stages is None or PLACES_STAGE in stages
+        stages = None if stages is None else [s for s in stages if s != PLACES_STAGE]
+        chosen = validate_stages(stages) if stages != [] else ()
+        tasks = pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=photo_ids) if chosen else []
+        stats = run_tasks(
             tasks,
             self.writer,
             phase="analyzing",
@@ -151,6 +157,15 @@ class Library:
             cancelled=cancelled,
             processes=processes,
         )
+        if places and not stats.cancelled:
+            self.locate_places(force=force, photo_ids=photo_ids)
+        return stats
+
+    def locate_places(self, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:
+        """The places stage (app/core/places/stage.py): a batch in this process, no decode."""
+        from app.core.places.stage import locate_photos
+
+        return locate_photos(self.writer, force=force, photo_ids=photo_ids)
 
     # -- reading ----------------------------------------------------------------------------------
     def photo_count(self) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 # Analysis stages in run order. "metadata" is read at import.
 STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
 # The Metadata fields a sidecar can override (see xmp.sidecars.apply_sidecar)
-SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title")
+SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title", "place")
 # EXIF groups as the reference documents' grouped object has them
 EXIF_GROUPS: tuple[str, ...] = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
 # Categorization engines, as `show --json` names them under info.categorization
@@ -41,6 +41,8 @@ class Metadata:
     title: str | None = None
     rating: int | None = None
     label: str | None = None
+    # place names from IPTC/XMP: country, country_code, region, city, location (catalog.places)
+    place: dict[str, str] = field(default_factory=dict)
     jpeg_quality: int | None = None
     density: float | None = None
     has_icc: bool = False
@@ -64,6 +66,7 @@ class SidecarData:
     label: str | None = None  # color label name ("Red", "Green", ...)
     title: str | None = None
     description: str | None = None
+    place: dict[str, str] = field(default_factory=dict)  # photoshop:City & co. (see Metadata.place)
     tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see xmp.sidecars.NS)
     error: str | None = None  # why the sidecar could not be read; the other fields are then empty
 

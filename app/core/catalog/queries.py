@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from peewee import JOIN, SQL, Expression, Node, NodeList, Ordering, fn
 
+from app.core.catalog import places
 from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
 
 # Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
@@ -23,7 +24,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 @dataclass(frozen=True)
 class Filter:
-    text: str = ""  # words matched against file name, folder, camera and tags
+    text: str = ""  # words matched against file name, folder, camera, tags and place names
     tags: tuple[str, ...] = ()
     any_tag: bool = False  # tags combine with OR instead of AND
     colors: tuple[tuple[str, float], ...] = ()  # (palette name, minimum percent)
@@ -38,6 +39,9 @@ class Filter:
     folder: str = ""  # photos under this folder
     statuses: tuple[str, ...] = (OK,)
     photo_ids: tuple[int, ...] | None = None  # restrict to these (e.g. a duplicate cluster)
+    place: str = ""  # a country (or its code), region or city name, any case
+    place_path: tuple[str | None, ...] = ()  # a node of the sidebar's Places tree
+    near: tuple[float, float, float] | None = None  # (lat, lon, km): within km, great-circle
     sort: str = "date"
     descending: bool = False
 
@@ -77,7 +81,12 @@ def _text_clause(word: str) -> Expression:
     like = f"%{word}%"
     tagged = PhotoTag.select(PhotoTag.photo).join(Tag).where(Tag.name**like)
     return (
-        (Photo.filename**like) | (Photo.folder**like) | (Photo.make**like) | (Photo.model**like) | Photo.id.in_(tagged)
+        (Photo.filename**like)
+        | (Photo.folder**like)
+        | (Photo.make**like)
+        | (Photo.model**like)
+        | Photo.id.in_(tagged)
+        | places.text_clause(like)
     )
 
 
@@ -126,6 +135,12 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
         where.append((Photo.folder == root) | Photo.folder.startswith(root + os.sep))
     if f.photo_ids is not None:
         where.append(Photo.id.in_(list(f.photo_ids)))
+    if f.place:
+        where.append(places.name_clause(f.place))
+    if f.place_path:
+        where.append(places.path_clause(f.place_path))
+    if f.near is not None:
+        where.append(places.near_clause(*f.near))
     return where
 
 

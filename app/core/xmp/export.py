@@ -9,6 +9,10 @@ user removes in Tessera (`removed`) leaves the sidecar whoever wrote it.
 
 Rating and label: the catalog's value; where the catalog has none, the sidecar's own stays.
 
+Place names (photoshop:City/State/Country, Iptc4xmpCore:CountryCode): the ones the places stage
+found from GPS, written only where neither the photo (embedded IPTC/XMP) nor its sidecar names a
+place already: a name the user or another app set is never replaced, nor mixed with ours.
+
 Per-file problems (read-only folder, a malformed sidecar we refuse to overwrite, a file gone) are
 reported, never raised. The photo itself is never opened for writing (see `sidecars`)."""
 
@@ -22,6 +26,7 @@ from typing import Any
 
 from app.core.analysis.pipeline import Progress
 from app.core.catalog.models import ERROR, OK, Photo, PhotoTag, Tag
+from app.core.catalog.places import named_places, place_of
 from app.core.records import SidecarData
 from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, write_sidecar
 
@@ -93,7 +98,8 @@ def export_photo(photo: Photo, tags: list[str], removed: Collection[str] = ()) -
     everything, ours = merged_tags(tags, existing, removed)
     rating = photo.rating if photo.rating is not None else existing.rating
     label = photo.label if photo.label is not None else existing.label
-    return str(write_sidecar(path, everything, rating, label, ours=ours))
+    place = None if named_places(photo.id) else place_of(photo.id)
+    return str(write_sidecar(path, everything, rating, label, ours=ours, place=place))
 
 
 def _reason(exc: Exception) -> str:

@@ -19,6 +19,15 @@ NS = {
     "lr": "http://ns.adobe.com/lightroom/1.0/",
     "digiKam": "http://www.digikam.org/ns/1.0/",
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "Iptc4xmpCore": "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/",
+}
+# Metadata.place key -> the XMP property Lightroom, digiKam, Photo Mechanic and exiftool use
+PLACE_PROPERTIES = {
+    "city": ("photoshop", "City"),
+    "region": ("photoshop", "State"),
+    "country": ("photoshop", "Country"),
+    "country_code": ("Iptc4xmpCore", "CountryCode"),
+    "location": ("Iptc4xmpCore", "Location"),
 }
 _RDF = "{" + NS["rdf"] + "}"
 MAX_PACKET = 4 << 20
@@ -36,6 +45,7 @@ class XmpFacts:
     description: str | None = None
     rating: int | None = None
     label: str | None = None
+    place: dict[str, str] = field(default_factory=dict)  # see PLACE_PROPERTIES
 
 
 def find_packet(data: bytes, image: Any = None) -> bytes | None:
@@ -90,6 +100,10 @@ def parse_root(root: Element) -> XmpFacts:
                 facts.rating = int(float(rating[0]))
         label = _values(desc, "xmp", "Label")
         facts.label = facts.label or (label[0] if label else None)
+        for key, (prefix, name) in PLACE_PROPERTIES.items():
+            found = _values(desc, prefix, name)
+            if found and key not in facts.place:
+                facts.place[key] = found[0]
     leaves = [h.split("|")[-1].strip() for h in facts.hierarchical]
     facts.keywords = list(dict.fromkeys(k for k in facts.keywords + leaves if k))
     facts.hierarchical = list(dict.fromkeys(facts.hierarchical))

@@ -148,6 +148,7 @@ def parse_sidecar(root: Element) -> SidecarData:
         label=facts.label or _darktable_label(root),
         title=facts.title,
         description=facts.description,
+        place=facts.place,
         tessera_tags=_existing(list(root.iter(_DESC)), _q("tessera", "tags")),
     )
 
@@ -173,6 +174,7 @@ def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     md.rating = data.rating if data.rating is not None else md.rating
     md.label = data.label or md.label
     md.title = data.title or md.title
+    md.place = {**md.place, **data.place}
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -258,10 +260,17 @@ def _clean_tags(tags: list[str]) -> list[str]:
 
 
 def merge_into(
-    root: Element, tags: list[str], rating: int | None, label: str | None, *, ours: list[str] | None = None
+    root: Element,
+    tags: list[str],
+    rating: int | None,
+    label: str | None,
+    *,
+    ours: list[str] | None = None,
+    place: dict[str, str | None] | None = None,
 ) -> None:
     """Write tags, rating and label into a parsed sidecar tree, leaving everything else alone.
-    `ours`, when given, records which of the tags Tessera contributed (tessera:tags)."""
+    `ours`, when given, records which of the tags Tessera contributed (tessera:tags). `place`
+    names are added where the tree names no place yet: never over what the user or an app set."""
     if rating is not None and not -1 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
     tags = _clean_tags(tags)
@@ -285,6 +294,10 @@ def merge_into(
         _set_array(descs, dt_key, "Seq", [] if index is None else [str(index)])
     if ours is not None:
         _set_array(descs, _q("tessera", "tags"), "Bag", _clean_tags(ours))
+    if place and not xmp.parse_root(root).place:
+        for key, (prefix, name) in xmp.PLACE_PROPERTIES.items():
+            if place.get(key):
+                _set_simple(descs, _q(prefix, name), place[key])
 
 
 def _prefixes(path: Path) -> dict[str, str]:
@@ -327,7 +340,13 @@ def _atomic_write(target: Path, data: bytes) -> None:
 
 
 def write_sidecar(
-    photo_path: Path, tags: list[str], rating: int | None, label: str | None, *, ours: list[str] | None = None
+    photo_path: Path,
+    tags: list[str],
+    rating: int | None,
+    label: str | None,
+    *,
+    ours: list[str] | None = None,
+    place: dict[str, str | None] | None = None,
 ) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
 
@@ -340,6 +359,6 @@ def write_sidecar(
         target, root, prefixes = photo_path.with_name(sidecar_candidates(photo_path)[0]), _empty_tree(), {}
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
-    merge_into(root, tags, rating, label, ours=ours)
+    merge_into(root, tags, rating, label, ours=ours, place=place)
     _atomic_write(target, _serialize(root, prefixes))
     return target
