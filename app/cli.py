@@ -638,10 +638,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def glue_negative_positions(argv: Sequence[str]) -> list[str]:
+    """`--near -22.95,-43.21` as `--near=-22.95,-43.21`: argparse would take a southern or western
+    position for an option of its own."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--near" and arg[:1] == "-" and arg[1:2].isdigit():
+            out[-1] = f"--near={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (`tessera` without a command opens the desktop app: see app.__main__)."""
     parser = build_parser()
-    return run(parser, parser.parse_args(argv))
+    return run(parser, parser.parse_args(glue_negative_positions(sys.argv[1:] if argv is None else argv)))
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -51,7 +51,8 @@ def locate(lat: np.ndarray, lon: np.ndarray) -> list[Place | None]:
     if not len(lat):
         return []
     shapes, places = borders(), gazetteer()
-    country = shapes.country_at(lat, lon)
+    # a pole lies on the edge of Antarctica's polygon: nudge it inside (the cm do not matter)
+    country = shapes.country_at(np.clip(lat, -89.9999, 89.9999), lon)
     index, km = places.nearest(lat, lon, CANDIDATES, REGION_KM)
     missing = len(places.city)  # the index a K-D tree gives for "no neighbour"
     result: list[Place | None] = []
