@@ -101,7 +101,7 @@ def test_export_xmp_writes_place_names_exiftool_reads(
         '<rdf:Description rdf:about="" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
         'photoshop:City="Liberty Island"/></rdf:RDF></x:xmpmeta>'
     )
-    code, out, err = run(capsys, "--library", lib, "export-xmp", "--all", "--json")
+    code, _out, err = run(capsys, "--library", lib, "export-xmp", "--all", "--json")
     assert code == 0, err
     rio = _exiftool(photos / "gps_rio.jpg.xmp")
     assert (rio["City"], rio["State"], rio["Country"], rio["CountryCode"]) == (
@@ -123,6 +123,6 @@ def test_place_from_a_sidecar_where_the_photo_has_no_gps(
                     "-XMP-iptcCore:CountryCode=JP", "-XMP-photoshop:State=Kyoto"], check=True)  # fmt: skip
     libdir = str(tmp_path / "lib2")
     assert run(capsys, "--library", libdir, "import", "--no-analyze", "--quiet", str(photos))[0] == 0
-    code, out, _ = run(capsys, "--library", libdir, "show", str(photos / "flower.jpg"), "--json")
+    _code, out, _ = run(capsys, "--library", libdir, "show", str(photos / "flower.jpg"), "--json")
     assert json.loads(out)["place"] == {"country": "Japan", "country_code": "JP", "region": "Kyoto", "city": "Kyoto"}
     assert _names(capsys, libdir, "--place", "japan") == {"flower.jpg"}
