@@ -99,6 +99,16 @@ def near_clause(lat: float, lon: float, km: float) -> Expression:
     return Photo.id.in_(PhotoPlace.select(PhotoPlace.photo).where(box & (chord2 <= km_to_chord(km) ** 2)))
 
 
+def area_clause(south: float, west: float, north: float, east: float) -> Expression:
+    """Photos whose GPS position is in a latitude/longitude rectangle (a map cluster's cell, or a
+    rectangle dragged on the map); west > east crosses the antimeridian. Edges count as inside."""
+    eps = 1e-9  # a photo on a cell's edge belongs to the cell it was clustered in, whatever the rounding
+    lat = (Photo.gps_lat >= south - eps) & (Photo.gps_lat <= north + eps)
+    west, east = west - eps, east + eps
+    lon = Photo.gps_lon.between(west, east) if west <= east else (Photo.gps_lon >= west) | (Photo.gps_lon <= east)
+    return lat & lon
+
+
 # -- the sidebar -------------------------------------------------------------------------------
 @dataclass
 class PlaceNode:

@@ -42,6 +42,7 @@ class Filter:
     place: str = ""  # a country (or its code), region or city name, any case
     place_path: tuple[str | None, ...] = ()  # a node of the sidebar's Places tree
     near: tuple[float, float, float] | None = None  # (lat, lon, km): within km, great-circle
+    area: tuple[float, float, float, float] | None = None  # (south, west, north, east): the map's
     sort: str = "date"
     descending: bool = False
 
@@ -141,6 +142,8 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
         where.append(places.path_clause(f.place_path))
     if f.near is not None:
         where.append(places.near_clause(*f.near))
+    if f.area is not None:
+        where.append(places.area_clause(*f.area))
     return where
 
 
