@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
     QTransform,
     QWheelEvent,
 )
@@ -55,6 +56,7 @@ def _colors(palette: QPalette) -> tuple[QColor, QColor, QColor, QColor]:
 
 class MapView(QWidget):
     area_picked = Signal(object, str)  # (south, west, north, east), a label for the filter chip
+    clicked = Signal()  # a click on a map that is not interactive (the inspector's)
 
     def __init__(self, parent: QWidget | None = None, *, interactive: bool = True) -> None:
         super().__init__(parent)
@@ -70,6 +72,7 @@ class MapView(QWidget):
         self._land_origin = (0.0, 0.0)  # world x, y at the pixmap's top left
         self._paths: dict[int, list[tuple[np.ndarray, QPainterPath]]] = {}
         self._sprites: dict[tuple[str, int, bool, int, float], QPixmap] = {}
+        self._fit_pending = False
         self._press: QPointF | None = None
         self._press_center = self.center
         self._rubber: QRectF | None = None
@@ -104,7 +107,12 @@ class MapView(QWidget):
         self.update()
 
     def fit(self) -> None:
-        """Zoom and center to show every marker (the whole world without any)."""
+        """Zoom and center to show every marker (the whole world without any); once the widget has
+        its size when it has none yet."""
+        if not self.isVisible():
+            self._fit_pending = True
+            return
+        self._fit_pending = False
         bounds = self.markers.bounds
         if bounds is None:
             self.center, self.zoom = (0.5, 0.5), self._min_zoom()
@@ -116,6 +124,11 @@ class MapView(QWidget):
             self.zoom = min(14.0, max(self._min_zoom(), fit))
         self.update()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit_pending:
+            self.fit()
+
     # -- geometry ---------------------------------------------------------------------------------
     @property
     def scale(self) -> float:
@@ -123,7 +136,7 @@ class MapView(QWidget):
         return TILE * 2**self.zoom
 
     def _min_zoom(self) -> float:
-        return math.log2(max(1, self.height()) / TILE)  # the world at least as tall as the view
+        return math.log2(max(1, self.height(), self.width()) / TILE)  # the world fills the view
 
     def top_left(self) -> tuple[float, float]:
         return self.center[0] - self.width() / 2 / self.scale, self.center[1] - self.height() / 2 / self.scale
@@ -350,6 +363,8 @@ class MapView(QWidget):
         self.area_picked.emit(area, f"{count:,} photo{'s' if count != 1 else ''} in the map area")
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if not self.interactive and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
         if not self.interactive or event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
         self._press, self._press_center = event.position(), self.center

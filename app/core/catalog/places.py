@@ -138,5 +138,13 @@ def place_tree() -> list[PlaceNode]:
     return sorted(roots.values(), key=lambda c: (-c.count, c.name or ""))
 
 
+def place_names() -> list[str]:
+    """Every country, region and city name in the catalog, for the filter bar's completer."""
+    names: set[str] = set()
+    for column in (PhotoPlace.country, PhotoPlace.region, PhotoPlace.city):
+        names.update(v for (v,) in PhotoPlace.select(column).where(column.is_null(False)).distinct().tuples())
+    return sorted(names, key=str.lower)
+
+
 def children_sorted(node: PlaceNode) -> list[PlaceNode]:
     return sorted(node.children.values(), key=lambda c: (c.name is None, (c.name or "").lower()))
