@@ -69,8 +69,8 @@ class TimelineStrip(QWidget):
     def day_at(self, x: float) -> dt.date | None:
         if self.first is None:
             return None
-        index = int(min(max(x, 0), self.width() - 1) / self.width() * len(self.counts))
-        return self.first + dt.timedelta(days=min(index, len(self.counts) - 1))
+        fraction = min(max(x / max(1, self.width()), 0.0), 1.0)  # past either end: the first or last day
+        return self.first + dt.timedelta(days=min(int(fraction * len(self.counts)), len(self.counts) - 1))
 
     # -- painting ---------------------------------------------------------------------------------
     def paintEvent(self, _event: QPaintEvent) -> None:
