@@ -233,7 +233,14 @@ class PhotoPlace(BaseModel):
     version = IntegerField(default=0)
 
     class Meta:
-        indexes = ((("lat", "lon"), False), (("country", "region", "city"), False))
+        # the tree's grouping, and one index per name for the name and text searches (catalog.places)
+        indexes = (
+            (("lat", "lon"), False),
+            (("country", "region", "city"), False),
+            (("country_code",), False),
+            (("region",), False),
+            (("city",), False),
+        )
 
 
 class TrashRecord(BaseModel):

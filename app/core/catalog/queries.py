@@ -87,7 +87,7 @@ def _text_clause(word: str) -> Expression:
         | (Photo.make**like)
         | (Photo.model**like)
         | Photo.id.in_(tagged)
-        | places.text_clause(like)
+        | places.text_clause(word)
     )
 
 

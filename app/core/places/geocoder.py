@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from app.core.places.borders import borders
-from app.core.places.gazetteer import gazetteer
+from app.core.places.gazetteer import Gazetteer, gazetteer
 
 VERSION = 1  # bump when the rules or the data change: every place is computed again
 CITY_KM = 20.0  # farther from every town of the country: no city (the countryside, a national park)
@@ -46,52 +46,50 @@ class Place:
 
 
 def locate(lat: np.ndarray, lon: np.ndarray) -> list[Place | None]:
-    """The place of each position (degrees), None at sea."""
+    """The place of each position (degrees), None at sea. Vectorized over the positions."""
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
     if not len(lat):
         return []
     shapes, places = borders(), gazetteer()
     # a pole lies on the edge of Antarctica's polygon: nudge it inside (the cm do not matter)
     country = shapes.country_at(np.clip(lat, -89.9999, 89.9999), lon)
-    index, km = places.nearest(lat, lon, CANDIDATES, REGION_KM)
-    missing = len(places.city)  # the index a K-D tree gives for "no neighbour"
+    near, km = places.nearest(lat, lon, CANDIDATES, REGION_KM)
+    found = near < len(places.city)  # the K-D tree's "no neighbour" is an index past the end
+    near = np.where(found, near, 0)
+    codes = np.array([c or "" for c in shapes.codes], dtype="<U2")
+    polygon_code = np.where(country >= 0, codes[np.maximum(country, 0)], "")
+    at_sea = country < 0
+    same = found & (places.country_code[near] == polygon_code[:, None])
+    # at sea: a town on the shore; on land: a town of the country, else (an overseas part under its
+    # sovereign's polygon: French Guiana in France's) the nearest town, whose country GeoNames knows
+    allowed = np.where(at_sea[:, None], found & (km <= COAST_KM), np.where(same.any(1)[:, None], same, found))
+    best = _best(places.population[near], km, allowed)
+    has_town = allowed.any(1)
     result: list[Place | None] = []
     for i in range(len(lat)):
-        near, dist = index[i], km[i]
-        found = near != missing
-        if country[i] < 0:  # at sea
-            shore = found & (dist <= COAST_KM)
-            best = _best(places, near, dist, shore) if shore.any() else -1
-            result.append(_from_place(places, near[best], dist[best], None) if best >= 0 else None)
-            continue
-        code = shapes.codes[country[i]]
-        same = found & (places.country_code[np.minimum(near, missing - 1)] == code)
-        if same.any():
-            best = _best(places, near, dist, same)
-            result.append(_from_place(places, near[best], dist[best], shapes.names[country[i]]))
-        elif found[0]:
-            # an overseas part under its sovereign's polygon (French Guiana in France's): GeoNames
-            # gives it its own code, and its towns are the only ones around
-            best = _best(places, near, dist, found)
-            result.append(_from_place(places, near[best], dist[best], None))
+        if has_town[i]:
+            b = best[i]
+            polygon_name = shapes.names[country[i]] if same[i, b] else None
+            result.append(_from_place(places, int(near[i, b]), float(km[i, b]), polygon_name))
+        elif at_sea[i]:
+            result.append(None)
         else:  # in a country, far from any town
-            name = places.country_names.get(code or "", shapes.names[country[i]])
-            result.append(Place(name, code, None, None))
+            code = shapes.codes[country[i]]
+            result.append(Place(places.country_names.get(code or "", shapes.names[country[i]]), code, None, None))
     return result
 
 
-def _best(places, near: np.ndarray, dist: np.ndarray, allowed: np.ndarray) -> int:
-    """Of the allowed candidates, the one the spot is deepest inside (distance / reach); the nearest
-    when none of them is within CITY_KM (it then names the region only)."""
-    candidates = np.flatnonzero(allowed)
-    close = candidates[dist[candidates] <= CITY_KM]
-    if not len(close):
-        return int(candidates[0])
-    reach = REACH_KM * np.sqrt(np.maximum(places.population[near[close]], 1000))
-    return int(close[np.argmin(dist[close] / reach)])
+def _best(population: np.ndarray, km: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Per row, the allowed candidate the spot is deepest inside (distance / reach) among those
+    within CITY_KM; the nearest allowed one when none is that close (it then names the region)."""
+    close = allowed & (km <= CITY_KM)
+    reach = REACH_KM * np.sqrt(np.maximum(population, 1000))
+    deepest = np.argmin(np.where(close, km / reach, np.inf), axis=1)
+    nearest = np.argmax(allowed, axis=1)  # candidates come nearest first
+    return np.where(close.any(1), deepest, nearest)
 
 
-def _from_place(places, index: int, km: float, polygon_name: str | None) -> Place:
+def _from_place(places: Gazetteer, index: int, km: float, polygon_name: str | None) -> Place:
     code = str(places.country_code[index])
     return Place(
         country=places.country_names.get(code) or polygon_name,

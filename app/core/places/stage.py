@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
-from peewee import JOIN, chunked
+from peewee import JOIN
 
 from app.core.catalog.models import OK, Photo, PhotoPlace
 from app.core.catalog.places import PLACE_FIELDS
@@ -85,9 +85,18 @@ def _store(rows: list[dict]) -> None:
     if gone:
         PhotoPlace.delete().where(PhotoPlace.photo.in_(gone)).execute()
     if keep:
-        preserve = [getattr(PhotoPlace, f) for f in keep[0] if f not in ("photo", "named_json")]
-        for batch in chunked(keep, 500):  # SQLite takes at most 32766 parameters a statement
-            PhotoPlace.insert_many(batch).on_conflict(conflict_target=[PhotoPlace.photo], preserve=preserve).execute()
+        # one prepared upsert run for every row: peewee's insert_many builds SQL in Python at ~0.5 ms
+        # a row, 50 s for 100k photos on its own. ON CONFLICT ... EXCLUDED is SQLite's and PostgreSQL's.
+        database = PhotoPlace._meta.database
+        fields = [f for f in keep[0] if f != "named_json"]  # the writer's names stay as they are
+        columns = [PhotoPlace._meta.fields[f].column_name for f in fields]
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
+        sql = (
+            f"INSERT INTO {PhotoPlace._meta.table_name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([database.param] * len(columns))}) "
+            f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
+        )
+        database.cursor().executemany(sql, [[r[f] for f in fields] for r in keep])
 
 
 def locate_photos(writer: CatalogWriter, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:
