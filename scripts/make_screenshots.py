@@ -89,12 +89,14 @@ def main() -> None:
 
         select(dark, PLACE_PHOTO)  # the map under the grid, the Places tree and the place in the inspector
         dark.where_when.dock.show()
-        for section in ("Places", "Timeline"):
-            dark.sidebar.sections[section].setExpanded(True)
+        for section, expanded in (("Folders", False), ("Tags", False), ("Places", True), ("Timeline", True)):
+            dark.sidebar.sections[section].setExpanded(expanded)
         settle()
         dark.where_when.map.fit()
         settle()
         save(dark, out, "map-places.png")
+        dark.inspector.ensureWidgetVisible(dark.inspector.gps_box)
+        settle()
         save(dark.inspector_dock, out, "inspector-place.png")
         dark.where_when.dock.hide()
 

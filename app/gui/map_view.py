@@ -118,8 +118,9 @@ class MapView(QWidget):
             self.center, self.zoom = (0.5, 0.5), self._min_zoom()
         else:
             x0, y0, x1, y1 = bounds
-            span = max(x1 - x0, y1 - y0, 1e-6)
-            fit = math.log2(max(1, min(self.width(), self.height()) * 0.8) / (TILE * span))
+            fit_x = math.log2(max(1, self.width() * 0.85) / (TILE * max(x1 - x0, 1e-6)))
+            fit_y = math.log2(max(1, self.height() * 0.8) / (TILE * max(y1 - y0, 1e-6)))
+            fit = min(fit_x, fit_y)
             self.center = ((x0 + x1) / 2, (y0 + y1) / 2)
             self.zoom = min(14.0, max(self._min_zoom(), fit))
         self.update()
@@ -136,7 +137,7 @@ class MapView(QWidget):
         return TILE * 2**self.zoom
 
     def _min_zoom(self) -> float:
-        return math.log2(max(1, self.height(), self.width()) / TILE)  # the world fills the view
+        return math.log2(max(1, self.height()) / TILE)  # the world fills the view's height (and repeats sideways)
 
     def top_left(self) -> tuple[float, float]:
         return self.center[0] - self.width() / 2 / self.scale, self.center[1] - self.height() / 2 / self.scale

@@ -101,7 +101,7 @@ def test_photos_taken_nearby(qtbot, win: MainWindow) -> None:
 def test_inspector_shows_the_place_and_a_mini_map(qtbot, win: MainWindow) -> None:
     select(win, "gps_sydney.jpg")
     inspector = win.inspector
-    assert inspector.place.text() == "Sydney, New South Wales, Australia"
+    assert inspector.place.text() == "Sydney, New South Wales, Australia" and inspector.place.isVisibleTo(inspector)
     assert inspector.mini_map.isVisibleTo(inspector) and inspector.mini_map.spot == pytest.approx(
         (-33.8568, 151.2153), abs=1e-3
     )
