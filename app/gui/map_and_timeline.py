@@ -4,6 +4,7 @@ cluster or area, a dragged date range, a photo's surroundings."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -14,6 +15,7 @@ from app.core.catalog import timeline
 from app.core.catalog.map_points import positions
 from app.core.catalog.models import Photo
 from app.core.catalog.queries import Filter
+from app.core.places import outlines
 from app.core.places.clusters import Markers
 from app.gui.map_view import MapView
 from app.gui.timeline_strip import TimelineStrip
@@ -54,6 +56,8 @@ class MapAndTimeline(QObject):
         self.strip.range_picked.connect(bar.set_dates)
         self.dock.visibilityChanged.connect(lambda visible: visible and self._timer.start())
         window.inspector.map_clicked.connect(self.show_spot)
+        # the outlines take ~1-2 s to read and simplify: not on the GUI thread when a photo is first shown
+        threading.Thread(target=outlines.level, args=(0,), name="map-outlines", daemon=True).start()
 
     # -- following the window -----------------------------------------------------------------------
     def filter_changed(self, f: Filter) -> None:

@@ -126,3 +126,16 @@ def test_place_from_a_sidecar_where_the_photo_has_no_gps(
     _code, out, _ = run(capsys, "--library", libdir, "show", str(photos / "flower.jpg"), "--json")
     assert json.loads(out)["place"] == {"country": "Japan", "country_code": "JP", "region": "Kyoto", "city": "Kyoto"}
     assert _names(capsys, libdir, "--place", "japan") == {"flower.jpg"}
+
+
+def test_analyze_runs_the_places_stage_alone(capsys: pytest.CaptureFixture[str], lib: str, photos: Path) -> None:
+    from app.core.catalog.models import PhotoPlace
+    from app.core.library import Library
+
+    with Library.open(Path(lib)) as opened:  # forget every place: the stage must bring them back
+        opened.writer.call(lambda: PhotoPlace.delete().where(PhotoPlace.named_json.is_null()).execute())
+    assert _names(capsys, lib, "--place", "brazil") == set()
+    code, _, err = run(capsys, "--library", lib, "analyze", "--stages", "places", "--quiet")
+    assert code == 0, err
+    assert len(_names(capsys, lib, "--place", "brazil")) == 3
+    assert run(capsys, "--library", lib, "analyze", "--stages", "places,bogus")[0] == 2
