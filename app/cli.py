@@ -177,7 +177,7 @@ def build_filter(args: argparse.Namespace, lib: Any = None):  # -> Filter
     min_faces, max_faces = _parse_faces(getattr(args, "faces", None))
     if args.sort not in SORTS:
         raise UsageFailure(f"--sort takes one of {', '.join(SORTS)}")
-    return Filter(
+    f = Filter(
         text=" ".join(getattr(args, "text", []) or []),
         tags=tuple(getattr(args, "tag", None) or ()),
         any_tag=getattr(args, "any_tag", False),
@@ -190,6 +190,8 @@ def build_filter(args: argparse.Namespace, lib: Any = None):  # -> Filter
         max_faces=max_faces,
         formats=tuple(f.upper() for f in (args.format or ())),
         min_rating=getattr(args, "rating", None),
+        flags=_flags_and_labels(getattr(args, "flag", None), "flag"),
+        labels=_flags_and_labels(getattr(args, "label", None), "label"),
         folder=args.folder or "",
         statuses=("ok", "error", "missing") if getattr(args, "all", False) else ("ok",),
         sort=args.sort,
@@ -197,6 +199,22 @@ def build_filter(args: argparse.Namespace, lib: Any = None):  # -> Filter
         place=args.place or "",
         near=_parse_near(args, lib),
     )
+    if getattr(args, "collection", None):
+        from app.core.collections import within
+
+        f = within(f, args.collection)
+    return f
+
+
+def _flags_and_labels(values: Sequence[str] | None, kind: str) -> tuple[str, ...]:
+    from app.core.flags import NO_LABEL, parse_flag, parse_label
+
+    try:
+        if kind == "flag":
+            return tuple(parse_flag(v) for v in values or ())
+        return tuple(parse_label(v) or NO_LABEL for v in values or ())
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
 
 
 def _row_json(photo: Any) -> dict[str, Any]:
@@ -217,9 +235,16 @@ def _row_json(photo: Any) -> dict[str, Any]:
     }
 
 
+def _rows_json(photos: Sequence[Any]) -> list[dict[str, Any]]:
+    """`_row_json` of each photo with its place (one query for all of them)."""
+    from app.core.catalog.places import places_of
+
+    found = places_of([p.id for p in photos])
+    return [{**_row_json(p), "place": found.get(p.id)} for p in photos]
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from app.core.catalog import queries
-    from app.core.catalog.places import places_of
 
     with _open_library(args) as lib:
         try:
@@ -228,8 +253,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageFailure(str(exc)) from exc
         if args.json:
-            found = places_of([p.id for p in rows])
-            _print_json([{**_row_json(p), "place": found.get(p.id)} for p in rows])
+            _print_json(_rows_json(rows))
             return EXIT_OK
         for p in rows:
             size = f"{p.width}x{p.height}" if p.width else "-"
@@ -472,6 +496,9 @@ def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
         p.add_argument("--color", action="append", help="palette color with minimum share, e.g. blue:20")
         p.add_argument("--faces", help="number of faces: N, N-M or N+ (e.g. 1, 2-5, 6+)")
         p.add_argument("--rating", type=int, help="minimum star rating")
+        p.add_argument("--flag", action="append", help="pick, reject or none (repeatable: any of them)")
+        p.add_argument("--label", action="append", help="colour label: red, yellow, green, blue, purple or none")
+        p.add_argument("--collection", metavar="NAME", help="only photos in this collection")
     p.add_argument("--all", action="store_true", help="include failed and missing files")
     p.add_argument("--sort", default="date", help="date, name, size, rating or imported (default date)")
     p.add_argument("--desc", action="store_true", help="newest/largest first")
@@ -631,6 +658,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("untrash", cmd_untrash, "put a trashed photo back where it was")
     p.add_argument("record", type=int, help="record number from 'tessera trashed'")
 
+    from app.cli_organize import register
+
+    register(add)
+
     p = add("phash-distance", cmd_phash_distance, "Hamming distance and similarity of two 64-bit pHashes")
     p.add_argument("a", help="16 hex digits")
     p.add_argument("b", help="16 hex digits")
@@ -653,7 +684,14 @@ def glue_negative_positions(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (`tessera` without a command opens the desktop app: see app.__main__)."""
     parser = build_parser()
-    return run(parser, parser.parse_args(glue_negative_positions(sys.argv[1:] if argv is None else argv)))
+    return run(parser, parse_args(parser, argv))
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parser.parse_args, except that search arguments follow `--` in `collection create --smart`."""
+    from app.cli_organize import split_search_args
+
+    return split_search_args(parser, glue_negative_positions(sys.argv[1:] if argv is None else argv))
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

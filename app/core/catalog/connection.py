@@ -7,9 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from peewee import SqliteDatabase
+from playhouse.migrate import SchemaMigrator, migrate
 
 from app.core.catalog import backups
-from app.core.catalog.models import ALL_MODELS, DETAIL_COLUMNS, PhotoDetail, PhotoPlace, SchemaVersion, db
+from app.core.catalog.models import (
+    ALL_MODELS,
+    DETAIL_COLUMNS,
+    Collection,
+    CollectionPhoto,
+    Photo,
+    PhotoDetail,
+    PhotoPlace,
+    SchemaVersion,
+    db,
+)
 from app.core.errors import CatalogCorruptError, CatalogLockedError
 
 # WAL lets readers (the GUI) run while one writer commits. A generous busy timeout makes a second
@@ -90,6 +101,17 @@ def _migration_5(database: SqliteDatabase) -> None:
 
 
 def _migration_6(database: SqliteDatabase) -> None:
+    """Flags, colour labels and collections: the pick flag beside the rating (a reject stays rating -1,
+    as X has always stored it) and the collection tables. A new catalog has them from migration 1."""
+    have = {c.name for c in database.get_columns("photo")}
+    if "picked" not in have:
+        migrator = SchemaMigrator.from_database(database)
+        migrate(migrator.add_column("photo", "picked", Photo.picked))  # with its index, as the model has it
+    database.execute_sql("CREATE INDEX IF NOT EXISTS photo_label ON photo (label)")  # peewee's name for it
+    database.create_tables([Collection, CollectionPhoto])
+
+
+def _migration_7(database: SqliteDatabase) -> None:
     """Places: names and great-circle positions per photo (models.PhotoPlace), filled by the places
     stage after the next import or analyze."""
     database.create_tables([PhotoPlace])
@@ -97,7 +119,7 @@ def _migration_6(database: SqliteDatabase) -> None:
 
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
-    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
