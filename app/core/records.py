@@ -83,6 +83,7 @@ class Task:
     # Otherwise the worker looks itself (one directory listing per photo).
     sidecar_scanned: bool = False
     sidecar: SidecarState | None = None
+    photo_id: int | None = None  # the catalog's photo, when it has one already (analysis claims by it)
 
 
 @dataclass

@@ -28,7 +28,8 @@ def photos(corpus: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def lib(capsys: pytest.CaptureFixture[str], tmp_path: Path, photos: Path) -> str:
+def lib(capsys: pytest.CaptureFixture[str], tmp_path: Path, photos: Path, catalog_url: str | None) -> str:
+    """A library of the copies, on SQLite and on PostgreSQL (catalog_url)."""
     libdir = str(tmp_path / "lib")
     code, _, err = run(capsys, "--library", libdir, "import", "--no-analyze", "--quiet", str(photos))
     assert code == 0, err
