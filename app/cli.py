@@ -158,7 +158,33 @@ def _parse_faces(value: str | None) -> tuple[int | None, int | None]:
         raise UsageFailure(f"--faces takes N, N-M or N+ (e.g. 1, 2-5, 6+), not {value!r}") from exc
 
 
-def build_filter(args: argparse.Namespace):  # -> Filter
+def _parse_near(args: argparse.Namespace, lib: Any) -> tuple[float, float, float] | None:
+    """--near LAT,LON or --near-photo PHOTO, with --within KM (default 1)."""
+    near, photo_ref, within = getattr(args, "near", None), getattr(args, "near_photo", None), args.within
+    if near and photo_ref:
+        raise UsageFailure("give --near or --near-photo, not both")
+    if not near and not photo_ref:
+        if within is not None:
+            raise UsageFailure("--within needs --near LAT,LON or --near-photo PHOTO")
+        return None
+    km = 1.0 if within is None else within
+    if km <= 0:
+        raise UsageFailure(f"--within takes a distance in km above 0, not {km:g}")
+    if photo_ref:
+        photo = lib.resolve_photo(photo_ref)
+        if photo.gps_lat is None or photo.gps_lon is None:
+            raise UsageFailure(f"photo {photo_ref} has no GPS position")
+        return photo.gps_lat, photo.gps_lon, km
+    try:
+        lat, lon = (float(v) for v in near.split(","))
+    except ValueError as exc:
+        raise UsageFailure(f"--near takes LAT,LON in decimal degrees (e.g. 48.8584,2.2945), not {near!r}") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise UsageFailure(f"--near: latitude is -90..90 and longitude -180..180, not {near!r}")
+    return lat, lon, km
+
+
+def build_filter(args: argparse.Namespace, lib: Any = None):  # -> Filter
     from app.core.catalog.queries import SORTS, Filter
 
     min_faces, max_faces = _parse_faces(getattr(args, "faces", None))
@@ -183,6 +209,8 @@ def build_filter(args: argparse.Namespace):  # -> Filter
         statuses=("ok", "error", "missing") if getattr(args, "all", False) else ("ok",),
         sort=args.sort,
         descending=args.desc,
+        place=args.place or "",
+        near=_parse_near(args, lib),
     )
     if getattr(args, "collection", None):
         from app.core.collections import within
@@ -220,17 +248,25 @@ def _row_json(photo: Any) -> dict[str, Any]:
     }
 
 
+def _rows_json(photos: Sequence[Any]) -> list[dict[str, Any]]:
+    """`_row_json` of each photo with its place (one query for all of them)."""
+    from app.core.catalog.places import places_of
+
+    found = places_of([p.id for p in photos])
+    return [{**_row_json(p), "place": found.get(p.id)} for p in photos]
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from app.core.catalog import queries
 
-    with _open_library(args):
+    with _open_library(args) as lib:
         try:
-            f = build_filter(args)
+            f = build_filter(args, lib)
             rows = list(queries.query(f).limit(args.limit) if args.limit else queries.query(f))
         except ValueError as exc:
             raise UsageFailure(str(exc)) from exc
         if args.json:
-            _print_json([_row_json(p) for p in rows])
+            _print_json(_rows_json(rows))
             return EXIT_OK
         for p in rows:
             size = f"{p.width}x{p.height}" if p.width else "-"
@@ -255,6 +291,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"{'faces':12} {info['faces']}")
         print(f"{'pHash':12} {info['phash']}")
         print(f"{'tags':12} {', '.join(info['tags'])}")
+        place = info["place"] or {}
+        print(f"{'place':12} {', '.join(place[k] for k in ('city', 'region', 'country') if place.get(k)) or '-'}")
     return EXIT_OK
 
 
@@ -468,8 +506,12 @@ def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
     p.add_argument("--until", help="taken on or before YYYY[-MM[-DD]]")
     p.add_argument("--format", action="append", help="container format, e.g. JPEG, PNG, HEIC (repeatable)")
     p.add_argument("--has-gps", action="store_true", help="only photos with a GPS position")
+    p.add_argument("--place", help="taken in this country (name or code), region or city")
+    p.add_argument("--near", metavar="LAT,LON", help="taken within --within km of this position")
+    p.add_argument("--near-photo", metavar="PHOTO", help="taken within --within km of this photo (id or path)")
+    p.add_argument("--within", type=float, metavar="KM", help="distance for --near/--near-photo (default 1 km)")
     if full:
-        p.add_argument("text", nargs="*", help="words matched against file name, folder, camera and tags")
+        p.add_argument("text", nargs="*", help="words matched against file name, folder, camera, tags and places")
         p.add_argument("--tag", action="append", help="has this tag (repeatable; all must match)")
         p.add_argument("--any-tag", action="store_true", help="tags match if any of them does")
         p.add_argument("--color", action="append", help="palette color with minimum share, e.g. blue:20")
@@ -573,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = add("analyze", cmd_analyze, "run analysis stages on photos that need them (resumes)")
-    p.add_argument("--stages", help="comma-separated: thumbnails,colors,hashes,faces,tags (default all)")
+    p.add_argument("--stages", help="comma-separated: thumbnails,colors,hashes,faces,tags,places (default all)")
     p.add_argument("--force", action="store_true", help="re-run even where results are current")
     p.add_argument("--auto-tagging", type=float, help="new auto_tagging threshold (0-1), re-applied to all")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
@@ -656,6 +698,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def glue_negative_positions(argv: Sequence[str]) -> list[str]:
+    """`--near -22.95,-43.21` as `--near=-22.95,-43.21`: argparse would take a southern or western
+    position for an option of its own."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--near" and arg[:1] == "-" and arg[1:2].isdigit():
+            out[-1] = f"--near={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (`tessera` without a command opens the desktop app: see app.__main__)."""
     parser = build_parser()
@@ -666,7 +720,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
     """parser.parse_args, except that search arguments follow `--` in `collection create --smart`."""
     from app.cli_organize import split_search_args
 
-    return split_search_args(parser, list(sys.argv[1:] if argv is None else argv))
+    return split_search_args(parser, glue_negative_positions(sys.argv[1:] if argv is None else argv))
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from app.cli import (
     _open_library,
     _print_json,
     _report_failures,
-    _row_json,
+    _rows_json,
     build_filter,
 )
 
@@ -92,7 +92,7 @@ def cmd_collection(args: argparse.Namespace) -> int:
 
             rows = list(queries.query(f))
             if args.json:
-                _print_json([_row_json(p) for p in rows])
+                _print_json(_rows_json(rows))
             else:
                 for p in rows:
                     print(f"{p.id:>7}  {p.taken_at or '-':19}  {p.path}")

@@ -1,7 +1,7 @@
 """The README's screenshots, made the same way each time from the corpus: its exif/ and faces/ folders
 imported and analyzed into a temporary library, a few photos rated, then the main window (dark and
-light), the inspector, the viewer with face boxes, the duplicate review on dupes/ and an import in
-progress. They show the corpus' photos, which are not ours to publish: they are written to
+light), the inspector, the viewer with face boxes, the map with the Places tree, the duplicate review on
+dupes/ and an import in progress. They show the corpus' photos, which are not ours to publish: they are written to
 docs/screenshots/ (ignored by git), not committed. Runs offscreen (no X server needed).
 
     .venv/bin/python scripts/make_screenshots.py [OUT_DIR]   (default docs/screenshots)
@@ -34,6 +34,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 RATINGS = {"obama.jpg": 5, "biden.jpg": 4, "gps_nyc.jpg": 3, "piexif_01.tif": 2, "kpa_snow.jpg": -1}
 SELECTED = "obama.jpg"
 WITH_FACES = "kpa_bar55.jpg"
+PLACE_PHOTO = "gps_sydney.jpg"
 
 
 def settle(until: Callable[[], bool] = lambda: False, seconds: float = 3.0) -> None:
@@ -85,6 +86,19 @@ def main() -> None:
         settle()
         save(dark, out, "main-dark.png")
         save(dark.inspector_dock, out, "inspector.png")
+
+        select(dark, PLACE_PHOTO)  # the map under the grid, the Places tree and the place in the inspector
+        dark.where_when.dock.show()
+        for section, expanded in (("Folders", False), ("Tags", False), ("Places", True), ("Timeline", True)):
+            dark.sidebar.sections[section].setExpanded(expanded)
+        settle()
+        dark.where_when.map.fit()
+        settle()
+        save(dark, out, "map-places.png")
+        dark.inspector.ensureWidgetVisible(dark.inspector.gps_box)
+        settle()
+        save(dark.inspector_dock, out, "inspector-place.png")
+        dark.where_when.dock.hide()
 
         select(dark, WITH_FACES)
         viewer = dark.open_viewer()

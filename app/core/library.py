@@ -32,6 +32,7 @@ from app.core.records import Task
 
 ENV_VAR = "TESSERA_LIBRARY"
 CATALOG_ENV_VAR = "TESSERA_CATALOG"
+PLACES_STAGE = "places"  # not a worker stage: run by Library.locate_places after the workers
 CATALOG = "catalog.sqlite"
 SETTINGS_FILE = "library.json"  # settings of the folder itself (where its catalog is), not in the catalog
 AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
@@ -175,7 +176,7 @@ class Library:
         imported earlier without analysis, or by a run that was stopped) in the same run. While
         `paused()`, files are imported and their analysis waits (see pipeline.Schedule)."""
         self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
-        return import_paths(
+        report = import_paths(
             paths,
             self.writer,
             self.thumbs_dir,
@@ -187,6 +188,9 @@ class Library:
             paused=paused,
             processes=processes,
         )
+        if not report.cancelled:
+            self.locate_places()  # needs no decode: even an import without analysis names places
+        return report
 
     def analyze(
         self,
@@ -202,16 +206,19 @@ class Library:
     ) -> RunStats:
         """Analyse what is due, quick stages first, claiming photos from the catalog as the workers
         need them, so that analysers on other workstations (or other processes) split the work (see
-        catalog/claims.py). While `paused()`, nothing more is handed out."""
-        chosen = validate_stages(stages)
+        catalog/claims.py); then the places stage, which needs no worker (`locate_places`). While
+        `paused()`, nothing more is handed out."""
+        places = stages is None or PLACES_STAGE in stages
+        stages = None if stages is None else [s for s in stages if s != PLACES_STAGE]
+        chosen = validate_stages(stages) if stages != [] else ()
 
         def plan(ids: Sequence[int] | None) -> list[Task]:
-            return pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=ids)
+            return pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=ids) if chosen else []
 
         with Claims(self.writer, lease_s) as claims:
             chunk = 2 * (processes or default_processes())
             tasks = ClaimedTasks(plan(photo_ids), plan, claims, chunk=chunk, cancelled=cancelled)
-            return run_tasks(
+            stats = run_tasks(
                 tasks,
                 self.writer,
                 phase="analyzing",
@@ -221,6 +228,15 @@ class Library:
                 paused=paused,
                 processes=processes,
             )
+        if places and not stats.cancelled:
+            self.locate_places(force=force, photo_ids=photo_ids)
+        return stats
+
+    def locate_places(self, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:
+        """The places stage (app/core/places/stage.py): a batch in this process, no decode."""
+        from app.core.places.stage import locate_photos
+
+        return locate_photos(self.writer, force=force, photo_ids=photo_ids)
 
     def unfinished_analysis(self) -> int:
         """How many photos still lack a stage at its current version (what a resume would analyze)."""

@@ -13,7 +13,7 @@ from typing import Any
 # Analysis stages in run order. "metadata" is read at import.
 STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
 # The Metadata fields a sidecar can override (see xmp.sidecars.apply_sidecar)
-SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title", "picked")
+SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title", "picked", "place")
 # EXIF groups as the reference documents' grouped object has them
 EXIF_GROUPS: tuple[str, ...] = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
 # Categorization engines, as `show --json` names them under info.categorization
@@ -42,6 +42,8 @@ class Metadata:
     rating: int | None = None
     label: str | None = None
     picked: bool = False  # the pick flag (digiKam:PickLabel); a reject is rating -1
+    # place names from IPTC/XMP: country, country_code, region, city, location (catalog.places)
+    place: dict[str, str] = field(default_factory=dict)
     jpeg_quality: int | None = None
     density: float | None = None
     has_icc: bool = False
@@ -66,6 +68,7 @@ class SidecarData:
     picked: bool | None = None  # digiKam:PickLabel accepted (True) or not (False); None: not said
     title: str | None = None
     description: str | None = None
+    place: dict[str, str] = field(default_factory=dict)  # photoshop:City & co. (see Metadata.place)
     tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see xmp.sidecars.NS)
     error: str | None = None  # why the sidecar could not be read; the other fields are then empty
 

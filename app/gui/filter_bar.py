@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,6 +28,7 @@ from app.gui.swatch import chip_icon
 
 DEBOUNCE_MS = 150
 DATE_RE = re.compile(r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")
+NEAR_RE = re.compile(r"^\s*(-?\d+(\.\d*)?)\s*,\s*(-?\d+(\.\d*)?)\s*$")  # LAT,LON
 FACE_CHOICES: tuple[tuple[str, int | None, int | None], ...] = (
     ("Any faces", None, None),
     ("No faces", 0, 0),
@@ -56,6 +58,9 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self._folder = ""
         self._tags: list[str] = []
+        self._place_path: tuple[str | None, ...] = ()  # from the sidebar's Places tree
+        self._area: tuple[float, float, float, float] | None = None  # from the map
+        self._area_label = ""
         self._sort = ("date", False)
         self._base = Filter()  # fields no widget here shows (a smart collection's, other panels'): kept as loaded
         self.collection_id: int | None = None  # the manual collection shown, or None
@@ -63,7 +68,7 @@ class FilterBar(QWidget):
         self._timer.timeout.connect(self._emit)
 
         self.text = QLineEdit(
-            placeholderText="Search names, folders, cameras, tags…  (Ctrl+F)", clearButtonEnabled=True
+            placeholderText="Search names, folders, cameras, tags, places…  (Ctrl+F)", clearButtonEnabled=True
         )
         self.text.setMinimumWidth(160)
         self.camera = QComboBox(editable=True, minimumWidth=140)
@@ -71,6 +76,18 @@ class FilterBar(QWidget):
         self.since = QLineEdit(placeholderText="from YYYY-MM-DD", minimumWidth=115, maximumWidth=130)
         self.until = QLineEdit(placeholderText="to YYYY-MM-DD", minimumWidth=115, maximumWidth=130)
         self.gps = QCheckBox("Has GPS", tristate=False)
+        self.place = QLineEdit(placeholderText="Place", clearButtonEnabled=True, maximumWidth=150)
+        self.place.setToolTip("A country (or its code), region or city: the photos taken there")
+        self.place_model = QStringListModel(self)
+        place_completer = QCompleter(self.place_model, self)
+        place_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.place.setCompleter(place_completer)
+        self.near = QLineEdit(placeholderText="Near lat, lon", clearButtonEnabled=True, maximumWidth=150)
+        self.near.setToolTip("Photos taken within the distance of a position (decimal degrees, e.g. 48.8584, 2.2945);"
+                             " the grid's context menu fills it with a photo's position")  # fmt: skip
+        self.within = QDoubleSpinBox(minimum=0.01, maximum=20_000, value=1.0, decimals=2, suffix=" km")
+        self.within.setToolTip("Distance for Near, great-circle")
+        self.within.setMaximumWidth(95)
         self.faces = QComboBox()
         for label, _, _ in FACE_CHOICES:
             self.faces.addItem(label)
@@ -103,6 +120,8 @@ class FilterBar(QWidget):
         self.tag_mode.addItems(["all tags", "any tag"])
         self.tag_chips = QHBoxLayout()
         self.tag_chips.setSpacing(4)
+        self.place_chips = QHBoxLayout()  # the sidebar's place and the map's area, each removable
+        self.place_chips.setSpacing(4)
         self.similar_label = QLabel()
         self.similar_clear = QPushButton("Clear", toolTip="Back to the filtered photos (Clear Filters also does)")
         # the highlight color reads as "a special view is on" in light and dark themes alike
@@ -124,6 +143,11 @@ class FilterBar(QWidget):
         middle = QHBoxLayout()
         for w in (self.gps, self.faces, self.format, self.rating):
             middle.addWidget(w)
+        places = QHBoxLayout()
+        for w in (self.place, self.near, self.within):
+            places.addWidget(w)
+        places.addLayout(self.place_chips)
+        places.addStretch(1)
         middle.addSpacing(16)
         middle.addWidget(QLabel("Tags:"))
         middle.addLayout(self.tag_chips)
@@ -151,6 +175,7 @@ class FilterBar(QWidget):
         outer.addWidget(self.collection_banner)
         outer.addLayout(top)
         outer.addLayout(middle)
+        outer.addLayout(places)
         outer.addLayout(bottom)
 
     def _connect(self) -> None:
@@ -158,6 +183,9 @@ class FilterBar(QWidget):
         self.camera.currentTextChanged.connect(self.schedule)
         self.since.textChanged.connect(self.schedule)
         self.until.textChanged.connect(self.schedule)
+        self.place.textChanged.connect(self.schedule)
+        self.near.textChanged.connect(self.schedule)
+        self.within.valueChanged.connect(self.schedule)
         for w in (self.gps,):
             w.toggled.connect(self.schedule)
         for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label):
@@ -193,9 +221,20 @@ class FilterBar(QWidget):
             ok = ok and valid
         return ok
 
+    def near_value(self) -> tuple[float, float, float] | bool | None:
+        """(lat, lon, km) from the Near field; None when empty, False while it is not a position."""
+        text = self.near.text().strip()
+        match = NEAR_RE.match(text)
+        valid = not text or (match is not None and abs(float(match[1])) <= 90 and abs(float(match[3])) <= 180)
+        self.near.setStyleSheet("" if valid else "border: 1px solid #d33;")
+        if not text or not valid:
+            return None if valid else False
+        return float(match[1]), float(match[3]), self.within.value()  # type: ignore[index]
+
     def current(self) -> Filter | None:
-        """The Filter the widgets describe, or None while a date is half typed."""
-        if not self.dates_valid():
+        """The Filter the widgets describe, or None while a date or a position is half typed."""
+        near = self.near_value()
+        if not self.dates_valid() or near is False:
             return None
         _, low, high = FACE_CHOICES[self.faces.currentIndex()]
         share = float(self.min_share.value())
@@ -218,6 +257,10 @@ class FilterBar(QWidget):
             labels=LABEL_CHOICES[self.label.currentIndex()][1],
             collection=self.collection_id,
             folder=self._folder,
+            place=self.place.text().strip(),
+            place_path=self._place_path,
+            near=near or None,
+            area=self._area,
             statuses=BROWSE_STATUSES,
             sort=self._sort[0],
             descending=self._sort[1],
@@ -270,8 +313,9 @@ class FilterBar(QWidget):
     def set_match_count(self, n: int) -> None:
         self.count.setText(f"{n:,} photo{'s' if n != 1 else ''}")
 
-    def set_known(self, tags: list[str], cameras: list[str]) -> None:
+    def set_known(self, tags: list[str], cameras: list[str], places: list[str] | None = None) -> None:
         self.tag_model.setStringList(tags)
+        self.place_model.setStringList(places or [])
         current = self.camera.currentText()
         self.camera.blockSignals(True)
         self.camera.clear()
@@ -311,6 +355,38 @@ class FilterBar(QWidget):
         self.since.setText(since)
         self.until.setText(until)
 
+    def set_place_path(self, path: tuple[str | None, ...]) -> None:
+        self._place_path = tuple(path)
+        self._rebuild_place_chips()
+        self.schedule()
+
+    def set_area(self, area: tuple[float, float, float, float] | None, label: str = "") -> None:
+        self._area, self._area_label = area, label
+        self._rebuild_place_chips()
+        self.schedule()
+
+    def set_near(self, lat: float, lon: float, km: float | None = None) -> None:
+        if km is not None:
+            self.within.setValue(km)
+        self.near.setText(f"{lat:.6f}, {lon:.6f}")
+
+    def _rebuild_place_chips(self) -> None:
+        while self.place_chips.count():
+            item = self.place_chips.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        chips = []
+        if self._place_path:
+            names = " › ".join(p or "Unknown" for p in self._place_path)
+            chips.append((f"Place: {names}  ✕", lambda: self.set_place_path(())))
+        if self._area is not None:
+            chips.append((f"Map: {self._area_label or 'area'}  ✕", lambda: self.set_area(None)))
+        for text, remove in chips:
+            chip = QToolButton(text=text, toolTip="Remove this filter")
+            chip.setObjectName("placeChip")
+            chip.clicked.connect(remove)
+            self.place_chips.addWidget(chip)
+
     def set_faces(self, low: int | None, high: int | None) -> None:
         for i, (_, lo, hi) in enumerate(FACE_CHOICES):
             if (lo, hi) == (low, high):
@@ -336,6 +412,9 @@ class FilterBar(QWidget):
         self.camera.setCurrentText("")
         self.since.clear()
         self.until.clear()
+        self.place.clear()
+        self.near.clear()
+        self.within.setValue(1.0)
         self.gps.setChecked(False)
         for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label):
             combo.setCurrentIndex(0)
@@ -345,7 +424,9 @@ class FilterBar(QWidget):
             w.blockSignals(False)
         self._tags.clear()
         self._folder = ""
+        self._place_path, self._area = (), None
         self._rebuild_chips()
+        self._rebuild_place_chips()
         if emit:
             self.schedule()
 

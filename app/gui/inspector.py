@@ -29,6 +29,7 @@ from app.core.catalog.present import photo_json
 from app.core.collections import collections_of
 from app.core.exif_format import coordinate, human_value, summary_line
 from app.gui.flag_label import FlagLabelRow
+from app.gui.map_view import MapView
 from app.gui.rating_stars import RatingStars
 from app.gui.swatch_bar import SwatchBar
 
@@ -54,6 +55,7 @@ class Inspector(QScrollArea):
     rating_set = Signal(int, object)  # photo id, the new rating (None clears it)
     flag_set = Signal(int, str)  # photo id, pick | reject | none
     label_set = Signal(int, object)  # photo id, colour label name or None
+    map_clicked = Signal(float, float)  # the shown photo's position: show the photos around it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,8 +110,17 @@ class Inspector(QScrollArea):
 
         self.gps_box = QGroupBox("Location")
         gps_layout = QVBoxLayout(self.gps_box)
+        self.place = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.place.font()
+        font.setBold(True)
+        self.place.setFont(font)
         self.gps = QLabel(openExternalLinks=True, wordWrap=True)
         self.gps.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.mini_map = MapView(interactive=False)  # offline: the spot on Natural Earth's outlines
+        self.mini_map.setFixedHeight(150)
+        self.mini_map.setToolTip("Click to show the photos taken around here on the map")
+        gps_layout.addWidget(self.place)
+        gps_layout.addWidget(self.mini_map)
         gps_layout.addWidget(self.gps)
 
         exif_box = QGroupBox("EXIF")
@@ -133,6 +144,7 @@ class Inspector(QScrollArea):
         self.remove_tag.clicked.connect(self._remove_tag)
         self.copy_exif.clicked.connect(self.copy_metadata)
         self.stars.rating_clicked.connect(self._rate)
+        self.mini_map.clicked.connect(lambda: self.mini_map.spot and self.map_clicked.emit(*self.mini_map.spot))
         self.flag_label.flag_clicked.connect(lambda flag: self._emit_for_photo(self.flag_set, flag))
         self.flag_label.label_clicked.connect(lambda name: self._emit_for_photo(self.label_set, name))
         self.show_photo(None)
@@ -203,14 +215,21 @@ class Inspector(QScrollArea):
 
     def _show_gps(self) -> None:
         gps = self.data.get("gps") if self.data else None
+        place = (self.data.get("place") or {}) if self.data else {}
+        names = [place[k] for k in ("city", "region", "country") if place.get(k)]
+        self.place.setText(", ".join(names))
+        self.place.setVisible(bool(names))
+        self.mini_map.setVisible(bool(gps))
         if not gps:
-            self.gps.setText("No location")
+            self.gps.setText("No GPS position" if names else "No location")
+            self.mini_map.set_spot(None, None)
             return
+        self.mini_map.set_spot(gps["latitude"], gps["longitude"], zoom=5.0 if place.get("city") else 3.0)
         lat, lon, alt = gps["latitude"], gps["longitude"], gps.get("altitude")
         text = f"{coordinate(lat, 'N', 'S')}, {coordinate(lon, 'E', 'W')}"
         if alt is not None:
             text += f", {alt:.0f} m"
-        self.gps.setText(f"{text}<br><a href='{MAP_URL.format(lat=lat, lon=lon)}'>Open in map</a>")
+        self.gps.setText(f"{text}<br><a href='{MAP_URL.format(lat=lat, lon=lon)}'>Open in OpenStreetMap</a> (online)")
 
     def _show_exif(self) -> None:
         self.exif.clear()

@@ -34,6 +34,7 @@ from app.core import trash
 from app.core.analysis.pipeline import Progress
 from app.core.catalog import facets, queries
 from app.core.catalog.models import Photo
+from app.core.catalog.places import place_names
 from app.core.catalog.queries import Filter
 from app.core.catalog.roots import local_path
 from app.core.ingest.importer import ImportReport
@@ -49,6 +50,7 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
+from app.gui.map_and_timeline import MapAndTimeline
 from app.gui.organize import Organizer
 from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.filter_bar)
+        self.grid_header_index = layout.count()  # the timeline strip goes here (MapAndTimeline)
         self.welcome = WelcomePage(lib.root)  # instead of the grid while the library is empty
         self.grid_stack = QStackedWidget()
         self.grid_stack.addWidget(self.grid)
@@ -108,6 +111,8 @@ class MainWindow(QMainWindow):
         self.sidebar_dock = self._dock("Library", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.status_label = QLabel()
+        self.where_when = MapAndTimeline(self)
+        layout.insertWidget(self.grid_header_index, self.where_when.strip)
         self._make_actions()
         self.statusBar().addPermanentWidget(self.analysis.label)
         self.statusBar().addPermanentWidget(self.status_label)
@@ -200,12 +205,14 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.sidebar_dock.toggleViewAction())
         view_menu.addAction(self.inspector_dock.toggleViewAction())
+        view_menu.addAction(self.where_when.toggle_action)
         theme_menu = view_menu.addMenu("&Theme")
         for name in THEMES:
             theme_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n)))
         photo_menu = self.menuBar().addMenu("&Photo")
         photo_menu.addAction(self.view_action)
         photo_menu.addAction(self.similar_action)
+        photo_menu.addAction(self.where_when.nearby_action)
         self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
                                          "Compare duplicate photos and trash the extra copies")  # fmt: skip
         photo_menu.addAction(self.dupes_action)
@@ -215,7 +222,8 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"))
         help_menu.addAction(self._action("&About Tessera", self.show_about))
         self.photo_menu = photo_menu
-        for a in (self.view_action, self.similar_action, self.tag_action, self.export_xmp_action, self.trash_action):
+        for a in (self.view_action, self.similar_action, self.where_when.nearby_action, self.tag_action,
+                  self.export_xmp_action, self.trash_action):  # fmt: skip
             self.grid.addAction(a)
         self.grid.addAction(self.rating_menu.menuAction())  # a Rating submenu in the context menu, its keys on the grid
         # Return and Delete act on the grid only: in a text field they keep their usual meaning
@@ -267,6 +275,9 @@ class MainWindow(QMainWindow):
         self.sidebar.picked.connect(self.sidebar_picked)
         self.grid.selectionModel().currentChanged.connect(lambda cur, _prev: self._show_current(cur))
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._update_status())
+        self.grid.selectionModel().selectionChanged.connect(
+            lambda *_: self.where_when.selection_changed(self.selected_ids())
+        )
         self.grid.doubleClicked.connect(lambda index: self.open_viewer())
         self.thumbs.ready.connect(self.model.photo_changed)
         self.size_slider.valueChanged.connect(self.set_thumb_size)
@@ -306,14 +317,18 @@ class MainWindow(QMainWindow):
 
     # -- browsing ---------------------------------------------------------------------------------
     def refresh_all(self) -> None:
-        self.filter_bar.set_known([name for name, _, _ in queries.tag_counts()], [c for c, _ in facets.camera_counts()])
+        self.filter_bar.set_known(
+            [name for name, _, _ in queries.tag_counts()], [c for c, _ in facets.camera_counts()], place_names()
+        )
         self.sidebar.refresh()
+        self.where_when.refresh()
         current = self.filter_bar.current()
         self.apply_filter(current if current is not None else Filter())
 
     def apply_filter(self, f: Filter) -> None:
         selected = self.selected_ids()
         self.model.set_filter(f)
+        self.where_when.filter_changed(f)
         self.grid_stack.setCurrentWidget(self.welcome if self.lib.photo_count() == 0 else self.grid)
         self.filter_bar.set_match_count(self.model.rowCount())
         self._reselect(selected)
@@ -349,6 +364,8 @@ class MainWindow(QMainWindow):
             bar.set_color(value)
         elif kind == "camera":
             bar.set_camera(value)
+        elif kind == "place":
+            bar.set_place_path(value)
         elif kind == "date":
             bar.set_dates(*value)
         elif kind == "faces":

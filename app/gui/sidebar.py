@@ -1,16 +1,19 @@
-"""The sidebar: Library, Collections, Folders, Tags, Colors, Cameras, Dates, People and Duplicates, with counts.
-Clicking an entry tells the main window what to filter by; the sidebar itself filters nothing."""
+"""The sidebar: Library, Collections, Folders, Tags, Colors, Cameras, Places, Timeline, People and
+Duplicates, with counts. Clicking an entry tells the main window what to filter by; the sidebar
+itself filters nothing."""
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.core.catalog import facets
+from app.core.catalog import facets, timeline
 from app.core.catalog.models import OK, Photo
+from app.core.catalog.places import PlaceNode, children_sorted, place_tree
 from app.core.palette import PALETTE
 from app.gui import sidebar_collections
 from app.gui.grid_model import ids_from_mime
@@ -22,7 +25,7 @@ COLOR_SHARE = 20.0  # a color entry lists photos that are at least this much of 
 
 
 class Sidebar(QTreeWidget):
-    # (kind, value): all | collection | folder | tag | color | camera | date | faces | duplicates
+    # (kind, value): all | collection | folder | tag | color | camera | place | date | faces | duplicates
     picked = Signal(str, object)
     photos_dropped = Signal(int, list)  # (collection id, photo ids) dragged from the grid onto a collection
     menu_requested = Signal(object, QPoint)  # (collection id or None, global position): the Collections menu
@@ -72,11 +75,10 @@ class Sidebar(QTreeWidget):
         cameras = self._section("Cameras")
         for name, n in facets.camera_counts():
             self._entry(cameras, name, n, "camera", name)
-        dates = self._section("Dates")
-        for year, months in facets.date_counts().items():
-            y = self._entry(dates, year, sum(n for _, n in months), "date", (year, year))
-            for ym, n in months:
-                self._entry(y, ym, n, "date", (ym, ym))
+        places = self._section("Places")
+        for node in place_tree():
+            self._add_place(places, node)
+        self._add_timeline(self._section("Timeline"))
         people = self._section("People")
         for label, low, high, n in facets.face_bucket_counts():
             self._entry(people, label, n, "faces", (low, high))
@@ -86,6 +88,25 @@ class Sidebar(QTreeWidget):
             if item.childCount() == 0 and name in sidebar_collections.EMPTY_HINTS:
                 sidebar_collections.hint(item, sidebar_collections.EMPTY_HINTS[name], self._muted())
             item.setExpanded(name in expanded)
+
+    def _add_place(self, parent: QTreeWidgetItem, node: PlaceNode) -> None:
+        unknown = ("Unknown region", "Unknown city")[len(node.path) - 2] if len(node.path) > 1 else "Unknown"
+        item = self._entry(parent, node.name or unknown, node.count, "place", node.path)
+        item.setToolTip(0, " › ".join(p or "?" for p in node.path))
+        for child in children_sorted(node):
+            self._add_place(item, child)
+
+    def _add_timeline(self, section: QTreeWidgetItem) -> None:
+        """Years > months > days, newest first, each a date range for the filter."""
+        for year, months in timeline.nested(timeline.day_counts()).items():
+            y = self._entry(section, year, sum(n for days in months.values() for _, n in days), "date", (year, year))
+            for ym, days in months.items():
+                name = calendar.month_name[int(ym[5:7])]
+                m = self._entry(y, name, sum(n for _, n in days), "date", (ym, ym))
+                m.setToolTip(0, f"{name} {year}")
+                for day, n in days:
+                    weekday = calendar.day_abbr[calendar.weekday(int(day[:4]), int(day[5:7]), int(day[8:]))]
+                    self._entry(m, f"{weekday} {int(day[8:])}", n, "date", (day, day)).setToolTip(0, day)
 
     def _add_tags(self, section: QTreeWidgetItem) -> None:
         section.setToolTip(0, "Count · mean confidence of the automatic tags. Italic: only applied automatically")

@@ -281,6 +281,10 @@ def _normalize_all(sources: list[dict[tuple[str, str], Any]], md: Metadata) -> N
             md.orientation = other.orientation
 
 
+# IPTC-IIM place datasets (record 2), by Metadata.place key
+_IPTC_PLACE = {"city": 90, "location": 92, "region": 95, "country_code": 100, "country": 101}
+
+
 def _iptc(image: Image.Image | None, md: Metadata) -> None:
     if image is None or image.format not in ("JPEG", "TIFF", "MPO"):
         return
@@ -294,6 +298,10 @@ def _iptc(image: Image.Image | None, md: Metadata) -> None:
     md.keywords.extend(w for w in (_clean_str(x) for x in words) if w)
     if md.title is None:
         md.title = _clean_str(info.get((2, 5)))
+    for key, dataset in _IPTC_PLACE.items():
+        value = _clean_str(info.get((2, dataset)))
+        if value:
+            md.place[key] = value
 
 
 @cache
@@ -343,6 +351,7 @@ def extract_metadata(data: bytes, image: Image.Image | None, fmt: str) -> Metada
             md.rating = found.rating if found.rating is not None else md.rating
             md.label = found.label
             md.picked = bool(found.picked)
+            md.place = {**md.place, **found.place}  # XMP is the newer of the two (MWG's rule)
         md.keywords = list(dict.fromkeys(md.keywords))
         md.jpeg_quality = _jpeg_quality(image) if fmt in ("JPEG", "MPO") else None
         md.density = _density(image, md)

@@ -22,6 +22,7 @@ from app.core.catalog.models import (
     CollectionPhoto,
     Photo,
     PhotoDetail,
+    PhotoPlace,
     SchemaVersion,
     db,
 )
@@ -125,9 +126,16 @@ def _migration_7(database: Database) -> None:
     database.create_tables(STUDIO_MODELS)
 
 
+def _migration_8(database: Database) -> None:
+    """Places: names and great-circle positions per photo (models.PhotoPlace), filled by the places
+    stage after the next import or analyze."""
+    database.create_tables([PhotoPlace])
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
+    _migration_8,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = 0x7E55E4A  # PostgreSQL advisory lock key: one migrating workstation at a time

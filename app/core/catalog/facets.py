@@ -1,4 +1,4 @@
-"""Counts for the sidebar: folders, tags, cameras, dates and face buckets of the photos that are OK, and the
+"""Counts for the sidebar: folders, tags, cameras and face buckets of the photos that are OK, and the
 settings dialog's auto-tagging preview."""
 
 from __future__ import annotations
@@ -72,22 +72,6 @@ def camera_name(make: str | None, model: str | None) -> str:
     if make and model.lower().startswith(make.split()[0].lower()):
         return model
     return f"{make} {model}".strip()
-
-
-def date_counts() -> dict[str, list[tuple[str, int]]]:
-    """{year: [(YYYY-MM, n), ...]} newest first; photos without a date are left out."""
-    month = fn.SUBSTR(Photo.taken_at, 1, 7)
-    rows = (
-        Photo.select(month, fn.COUNT(Photo.id))
-        .where((Photo.status == OK) & Photo.taken_at.is_null(False))
-        .group_by(month)
-        .order_by(month.desc())
-        .tuples()
-    )
-    years: dict[str, list[tuple[str, int]]] = {}
-    for ym, n in rows:
-        years.setdefault(ym[:4], []).append((ym, n))
-    return years
 
 
 def face_bucket_counts() -> list[tuple[str, int, int | None, int]]:

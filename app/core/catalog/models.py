@@ -224,6 +224,36 @@ class NotDuplicate(BaseModel):
         primary_key = CompositeKey("a", "b")
 
 
+class PhotoPlace(BaseModel):
+    """The "places" stage (app/core/places/stage.py): where a photo was taken, as names and as a
+    unit vector for exact great-circle distance in plain SQL arithmetic (see places.sphere).
+    `named_json` holds the place names the photo or its sidecar carry (IPTC/XMP), used where it has
+    no GPS; `version` 0 marks a row to compute again."""
+
+    photo = ForeignKeyField(Photo, primary_key=True, on_delete="CASCADE", backref="place")
+    lat = DoubleField(null=True)  # the GPS position the names were computed from
+    lon = DoubleField(null=True)
+    x = DoubleField(null=True)
+    y = DoubleField(null=True)
+    z = DoubleField(null=True)
+    country = TextField(null=True)
+    country_code = TextField(null=True)
+    region = TextField(null=True)
+    city = TextField(null=True)
+    named_json = TextField(null=True)
+    version = IntegerField(default=0)
+
+    class Meta:
+        # the tree's grouping, and one index per name for the name and text searches (catalog.places)
+        indexes = (
+            (("lat", "lon"), False),
+            (("country", "region", "city"), False),
+            (("country_code",), False),
+            (("region",), False),
+            (("city",), False),
+        )
+
+
 class TrashRecord(BaseModel):
     photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="trash_records")
     path = TextField()
@@ -317,5 +347,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     AnalysisClaim,
     LibraryRoot,
     RootMount,
+    PhotoPlace,
 )
 STUDIO_MODELS = (ChangeLog, AnalysisClaim, LibraryRoot, RootMount)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoDetail, PhotoTag, Tag, to_unsigned
+from app.core.catalog.places import place_of
 from app.core.catalog.roots import local_path
 from app.core.records import FACE_ENGINE, TAG_ENGINE
 
@@ -79,6 +80,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
             if photo.gps_lat is not None
             else None
         ),
+        "place": place_of(photo.id),
         "colors": _loads(detail.colors_json, []),
         "predominant": {"google": _loads(detail.predominant_json, [])},
         "faces": [[f.x, f.y, f.w, f.h] for f in faces],

@@ -11,7 +11,7 @@ from functools import reduce
 
 from peewee import JOIN, Expression, Node, Ordering, fn
 
-from app.core.catalog import dialect
+from app.core.catalog import dialect, places
 from app.core.catalog.dialect import unindexed
 from app.core.catalog.models import OK, CollectionPhoto, Photo, PhotoColor, PhotoTag, Tag
 from app.core.catalog.roots import stored_path
@@ -31,7 +31,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 @dataclass(frozen=True)
 class Filter:
-    text: str = ""  # words matched against file name, folder, camera and tags
+    text: str = ""  # words matched against file name, folder, camera, tags and place names
     tags: tuple[str, ...] = ()
     any_tag: bool = False  # tags combine with OR instead of AND
     colors: tuple[tuple[str, float], ...] = ()  # (palette name, minimum percent)
@@ -49,6 +49,10 @@ class Filter:
     folder: str = ""  # photos under this folder
     statuses: tuple[str, ...] = (OK,)
     photo_ids: tuple[int, ...] | None = None  # restrict to these (e.g. a duplicate cluster)
+    place: str = ""  # a country (or its code), region or city name, any case
+    place_path: tuple[str | None, ...] = ()  # a node of the sidebar's Places tree
+    near: tuple[float, float, float] | None = None  # (lat, lon, km): within km, great-circle
+    area: tuple[float, float, float, float] | None = None  # (south, west, north, east): the map's
     sort: str = "date"
     descending: bool = False
 
@@ -88,7 +92,12 @@ def _text_clause(word: str) -> Expression:
     like = f"%{word}%"
     tagged = PhotoTag.select(PhotoTag.photo).join(Tag).where(Tag.name**like)
     return (
-        (Photo.filename**like) | (Photo.folder**like) | (Photo.make**like) | (Photo.model**like) | Photo.id.in_(tagged)
+        (Photo.filename**like)
+        | (Photo.folder**like)
+        | (Photo.make**like)
+        | (Photo.model**like)
+        | Photo.id.in_(tagged)
+        | places.text_clause(word)
     )
 
 
@@ -146,6 +155,14 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
         where.append((Photo.folder == root) | Photo.folder.startswith(root + os.sep))
     if f.photo_ids is not None:
         where.append(Photo.id.in_(list(f.photo_ids)))
+    if f.place:
+        where.append(places.name_clause(f.place))
+    if f.place_path:
+        where.append(places.path_clause(f.place_path))
+    if f.near is not None:
+        where.append(places.near_clause(*f.near))
+    if f.area is not None:
+        where.append(places.area_clause(*f.area))
     return where
 
 

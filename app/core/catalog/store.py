@@ -30,6 +30,7 @@ from app.core.catalog.models import (
     db,
     to_signed,
 )
+from app.core.catalog.places import store_place_names
 from app.core.catalog.roots import stored_path
 from app.core.records import SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState
 from app.core.xmp.sidecars import apply_sidecar
@@ -96,7 +97,7 @@ def _metadata_columns(outcome: Outcome) -> dict[str, Any]:
 
 def _sidecar_fields(md: Metadata) -> dict[str, Any]:
     """The photo columns a sidecar can override (its keywords are tags: see _store_keywords)."""
-    return {name: getattr(md, name) for name in SIDECAR_FIELDS if name != "keywords"}
+    return {name: getattr(md, name) for name in SIDECAR_FIELDS if name not in ("keywords", "place")}
 
 
 def _sidecar_columns(state: SidecarState | None) -> dict[str, Any]:
@@ -145,6 +146,7 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
     _store_detail(photo.id, **detail)
     if outcome.metadata is not None:
         _store_keywords(photo.id, outcome.metadata.keywords)
+        store_place_names(photo.id, outcome.metadata.place)
     changes.note([photo.id], "import")
     return photo.id, kind
 
@@ -173,6 +175,7 @@ def store_sidecar(photo_id: int, state: SidecarState | None, data: SidecarData |
             apply_sidecar(data, md)
             columns.update(_sidecar_fields(md))
         _store_keywords(photo_id, md.keywords)
+        store_place_names(photo_id, md.place)
     Photo.update(**columns).where(Photo.id == photo_id).execute()
     changes.note([photo_id], "import")
 

@@ -12,6 +12,10 @@ sidecar's own stays, unless the catalog has read the sidecar as it is now: then 
 in Tessera, and it goes from the sidecar too. After writing, the catalog remembers the sidecar's new
 state, as if it had read it (it holds what the catalog holds).
 
+Place names (photoshop:City/State/Country, Iptc4xmpCore:CountryCode): the ones the places stage
+found from GPS, written only where neither the photo (embedded IPTC/XMP) nor its sidecar names a
+place already: a name the user or another app set is never replaced, nor mixed with ours.
+
 Per-file problems (read-only folder, a malformed sidecar we refuse to overwrite, a file gone) are
 reported, never raised. The photo itself is never opened for writing (see `sidecars`)."""
 
@@ -25,6 +29,7 @@ from typing import Any
 
 from app.core.analysis.pipeline import Progress
 from app.core.catalog.models import ERROR, OK, Photo, PhotoTag, Tag
+from app.core.catalog.places import named_places, place_of
 from app.core.catalog.roots import local_path
 from app.core.records import SidecarData, SidecarState
 from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, sidecar_state, write_sidecar
@@ -98,7 +103,8 @@ def export_photo(photo: Photo, tags: list[str], removed: Collection[str] = ()) -
     known = _catalog_read(photo, sidecar_state(current))
     rating = photo.rating if photo.rating is not None or known else existing.rating
     label = photo.label if photo.label is not None or known else existing.label
-    return str(write_sidecar(path, everything, rating, label, ours=ours, picked=bool(photo.picked)))
+    place = None if named_places(photo.id) else place_of(photo.id)
+    return str(write_sidecar(path, everything, rating, label, ours=ours, picked=bool(photo.picked), place=place))
 
 
 def _catalog_read(photo: Photo, state: SidecarState | None) -> bool:

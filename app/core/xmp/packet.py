@@ -19,6 +19,15 @@ NS = {
     "lr": "http://ns.adobe.com/lightroom/1.0/",
     "digiKam": "http://www.digikam.org/ns/1.0/",
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "Iptc4xmpCore": "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/",
+}
+# Metadata.place key -> the XMP property Lightroom, digiKam, Photo Mechanic and exiftool use
+PLACE_PROPERTIES = {
+    "city": ("photoshop", "City"),
+    "region": ("photoshop", "State"),
+    "country": ("photoshop", "Country"),
+    "country_code": ("Iptc4xmpCore", "CountryCode"),
+    "location": ("Iptc4xmpCore", "Location"),
 }
 _RDF = "{" + NS["rdf"] + "}"
 # digiKam's PickLabel and ColorLabel numbers (Lightroom keeps the pick flag in its catalog only)
@@ -40,6 +49,7 @@ class XmpFacts:
     rating: int | None = None  # -1: rejected (Lightroom's convention, also digiKam's PickLabel 1)
     label: str | None = None
     picked: bool | None = None  # digiKam's PickLabel 3 (accepted); None: the packet says nothing
+    place: dict[str, str] = field(default_factory=dict)  # see PLACE_PROPERTIES
 
 
 def find_packet(data: bytes, image: Any = None) -> bytes | None:
@@ -100,6 +110,10 @@ def parse_root(root: Element) -> XmpFacts:
                 facts.rating = int(float(rating[0]))
         label = _values(desc, "xmp", "Label")
         facts.label = facts.label or (label[0] if label else None)
+        for key, (prefix, name) in PLACE_PROPERTIES.items():
+            found = _values(desc, prefix, name)
+            if found and key not in facts.place:
+                facts.place[key] = found[0]
         pick = _number(_values(desc, "digiKam", "PickLabel"))
         if pick is not None:
             facts.rating = -1 if pick == PICK_REJECTED else facts.rating

@@ -149,6 +149,7 @@ def parse_sidecar(root: Element) -> SidecarData:
         picked=facts.picked,
         title=facts.title,
         description=facts.description,
+        place=facts.place,
         tessera_tags=_existing(list(root.iter(_DESC)), _q("tessera", "tags")),
     )
 
@@ -175,6 +176,7 @@ def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     md.picked = data.picked if data.picked is not None else md.picked and md.rating != -1
     md.label = data.label or md.label
     md.title = data.title or md.title
+    md.place = {**md.place, **data.place}
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -297,9 +299,11 @@ def merge_into(
     *,
     ours: list[str] | None = None,
     picked: bool = False,
+    place: dict[str, str | None] | None = None,
 ) -> None:
     """Write tags, rating, pick flag and label into a parsed sidecar tree, leaving everything else
-    alone. `ours`, when given, records which of the tags Tessera contributed (tessera:tags)."""
+    alone. `ours`, when given, records which of the tags Tessera contributed (tessera:tags). `place`
+    names are added where the tree names no place yet: never over what the user or an app set."""
     if rating is not None and not -1 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
     tags = _clean_tags(tags)
@@ -325,6 +329,10 @@ def merge_into(
         _set_array(descs, dt_key, "Seq", [] if index is None else [str(index)])
     if ours is not None:
         _set_array(descs, _q("tessera", "tags"), "Bag", _clean_tags(ours))
+    if place and not xmp.parse_root(root).place:
+        for key, (prefix, name) in xmp.PLACE_PROPERTIES.items():
+            if place.get(key):
+                _set_simple(descs, _q(prefix, name), place[key])
 
 
 def _prefixes(path: Path) -> dict[str, str]:
@@ -379,6 +387,7 @@ def write_sidecar(
     *,
     ours: list[str] | None = None,
     picked: bool = False,
+    place: dict[str, str | None] | None = None,
 ) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
 
@@ -391,6 +400,6 @@ def write_sidecar(
         target, root, prefixes = photo_path.with_name(sidecar_candidates(photo_path)[0]), _empty_tree(), {}
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
-    merge_into(root, tags, rating, label, ours=ours, picked=picked)
+    merge_into(root, tags, rating, label, ours=ours, picked=picked, place=place)
     _atomic_write(target, _serialize(root, prefixes))
     return target
