@@ -89,7 +89,7 @@ class Snapshot:
                         {k: v for k, v in self.sha.items() if k not in gone})  # fmt: skip
 
     def clusters(self, s: Settings, not_duplicates: list[tuple[int, int]]) -> list[dupes.Cluster]:
-        return dupes.find_clusters(self.hashes, self.facts, self.sha, tier=s.tier, threshold=s.threshold,
+        return dupes.find_clusters(self.hashes, self.facts, self.sha, tiers=s.tier, threshold=s.threshold,
                                    rotations=s.rotations, not_duplicates=not_duplicates)  # fmt: skip
 
     def distances(self, keeper: int, others: list[int], rotations: bool) -> list[int]:

@@ -104,8 +104,8 @@ def test_not_duplicates_are_never_joined() -> None:
     rejected = [(2, 1), (3, 1), (2, 3)]
     assert dupes.find_clusters(hashes, facts, {}, threshold=4, not_duplicates=rejected) == []
     # an exact copy marked as different is not joined either
-    assert dupes.find_clusters(hashes, facts, {1: "s", 4: "s"}, tier=dupes.EXACT, not_duplicates=[(4, 1)]) == []
-    exact = dupes.find_clusters(hashes, facts, {1: "s", 4: "s"}, tier=dupes.EXACT)
+    assert dupes.find_clusters(hashes, facts, {1: "s", 4: "s"}, tiers=dupes.EXACT, not_duplicates=[(4, 1)]) == []
+    exact = dupes.find_clusters(hashes, facts, {1: "s", 4: "s"}, tiers=dupes.EXACT)
     assert [(c.tier, [m.id for m in c.members]) for c in exact] == [("exact", [1, 4])]
 
 

@@ -216,7 +216,7 @@ def test_threshold_slider_and_options_recluster_live(qtbot, window, review, corp
     assert dv.slider.value() == 11
     assert _ids(dv.clusters) == _ids(duplicates.library_clusters(threshold=11, rotations=False))
     _reclustered(qtbot, dv, lambda: dv.tier_combo.setCurrentIndex(dv.tier_combo.findData(dupes.EXACT)))
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters(tier=dupes.EXACT))
+    assert _ids(dv.clusters) == _ids(duplicates.library_clusters(tiers=dupes.EXACT))
     assert {c.tier for c in dv.clusters} == {dupes.EXACT}
     assert not dv.slider.isEnabled()
 

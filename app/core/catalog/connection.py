@@ -9,7 +9,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from app.core.catalog import backups
-from app.core.catalog.models import ALL_MODELS, DETAIL_COLUMNS, PhotoDetail, SchemaVersion, db
+from app.core.catalog.models import ALL_MODELS, DETAIL_COLUMNS, EditCheck, PhotoDetail, SchemaVersion, db
 from app.core.errors import CatalogCorruptError, CatalogLockedError
 
 # WAL lets readers (the GUI) run while one writer commits. A generous busy timeout makes a second
@@ -89,9 +89,14 @@ def _migration_5(database: SqliteDatabase) -> None:
             database.execute_sql(f"UPDATE photo SET {column} = NULL")
 
 
+def _migration_6(database: SqliteDatabase) -> None:
+    """The edited tier's cache of geometric checks per pair of files (a new catalog already has it)."""
+    database.create_tables([EditCheck])
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
-    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,15 +1,22 @@
-"""The duplicate finder over the catalog: loads hashes and facts, remembers "not duplicates"."""
+"""The duplicate finder over the catalog: loads hashes and facts, finds the edited tier's copies
+(catalog/edit_checks.py), remembers "not duplicates"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 from peewee import JOIN
 
 from app.core import dupes
+from app.core.analysis.pipeline import Cancelled, ProgressCallback
+from app.core.catalog.edit_checks import edited_links
 from app.core.catalog.models import OK, NotDuplicate, Photo, PhotoDetail, to_unsigned
 from app.core.catalog.store import now_iso
+from app.core.edited_links import EditedLinks
+
+DEFAULT_TIERS = dupes.TIERS  # what `tessera dupes` and the review window show unless told otherwise
 
 
 def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, dupes.PhotoFacts], dict[int, str]]:
@@ -17,7 +24,7 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
         Photo.select(
             Photo.id, Photo.path, Photo.width, Photo.height, Photo.format, Photo.size, PhotoDetail.exif_json,
             Photo.gps_lat, Photo.taken_at, Photo.sha256, Photo.phash, Photo.orientation_phashes, Photo.detail,
-            Photo.lightness, Photo.jpeg_quality, PhotoDetail.colors_json,
+            Photo.lightness, Photo.jpeg_quality, PhotoDetail.colors_json, Photo.make, Photo.model,
         )
         .join(PhotoDetail, JOIN.LEFT_OUTER, on=(PhotoDetail.photo == Photo.id))
         .where((Photo.status == OK) & Photo.phash.is_null(False))
@@ -40,6 +47,7 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
             has_exif=bool(p.exif_json and p.exif_json not in ("{}", "null") and '"exif": {}' not in p.exif_json),
             has_gps=p.gps_lat is not None, taken_at=p.taken_at, jpeg_quality=p.jpeg_quality,
             colors=p.colors_json,  # raw text: parsed only for cluster members
+            camera=" ".join(filter(None, (p.make, p.model))),
         )  # fmt: skip
         if p.sha256:
             sha[p.id] = p.sha256
@@ -57,12 +65,34 @@ def not_duplicate_pairs() -> list[tuple[int, int]]:
 
 
 def library_clusters(
-    *, tier: str = dupes.SIMILAR, threshold: int = dupes.DEFAULT_THRESHOLD, rotations: bool = True
+    lib: Any,
+    *,
+    tiers: str | Iterable[str] = DEFAULT_TIERS,
+    threshold: int = dupes.DEFAULT_THRESHOLD,
+    rotations: bool = True,
+    progress: ProgressCallback | None = None,
+    cancelled: Cancelled = lambda: False,
 ) -> list[dupes.Cluster]:
+    """The library's clusters; the edited tier checks the candidates it has not decided yet."""
     hashes, facts, sha = load()
-    return dupes.find_clusters(
-        hashes, facts, sha, tier=tier, threshold=threshold, rotations=rotations, not_duplicates=not_duplicate_pairs()
-    )
+    edited = library_links(lib, facts, sha, tiers, progress=progress, cancelled=cancelled)
+    return dupes.find_clusters(hashes, facts, sha, tiers=tiers, threshold=threshold, rotations=rotations,
+                               not_duplicates=not_duplicate_pairs(), edited=edited)  # fmt: skip
+
+
+def library_links(
+    lib: Any,
+    facts: dict[int, dupes.PhotoFacts],
+    sha: dict[int, str],
+    tiers: str | Iterable[str],
+    *,
+    progress: ProgressCallback | None = None,
+    cancelled: Cancelled = lambda: False,
+) -> EditedLinks | None:
+    """The edited tier's verified pairs when `tiers` has it, else None."""
+    if dupes.EDITED not in dupes.tier_set(tiers):
+        return None
+    return edited_links(lib, facts, sha, progress=progress, cancelled=cancelled)
 
 
 def mark_not_duplicates(lib: Any, photo_ids: list[int]) -> int:
@@ -93,6 +123,11 @@ def cluster_json(c: dupes.Cluster, facts: dict[int, dupes.PhotoFacts] | None = N
                 "distance": m.distance,
                 "similarity": m.similarity,
                 "keep": m.id == c.keeper,
+                "tier": m.tier,
+                # the edited tier's geometry toward the keeper (None: no geometric match with it)
+                "transform": m.transform.as_json() if m.transform else None,
+                "inliers": m.transform.inliers if m.transform else None,
+                "edits": list(m.transform.edits) if m.transform else [],
             }
             for m in c.members
         ],
