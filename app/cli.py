@@ -459,14 +459,14 @@ def _confirm(question: str, yes: bool) -> bool:
 
 
 def cmd_dupes(args: argparse.Namespace) -> int:
-    from app.core import trash
+    from app.core import find_duplicates, trash
     from app.core.catalog import duplicates
     from app.core.dupes import find_clusters
 
-    tiers = args.tier or duplicates.DEFAULT_TIERS
+    tiers = args.tier or find_duplicates.DEFAULT_TIERS
     with _open_library(args) as lib:
         hashes, facts, sha = duplicates.load()
-        edited = duplicates.library_links(lib, facts, sha, tiers, progress=StderrProgress())
+        edited = find_duplicates.library_links(lib, facts, sha, tiers, progress=StderrProgress())
         clusters = find_clusters(
             hashes, facts, sha, tiers=tiers, threshold=args.threshold, rotations=args.rotations,
             not_duplicates=duplicates.not_duplicate_pairs(), edited=edited,

@@ -82,6 +82,9 @@ def picture(bgr: np.ndarray, photo_size: tuple[int, int]) -> Picture:
     return Picture(points, descriptors, (work.shape[1], work.shape[0]), small, photo_size[0] / work.shape[1])
 
 
+PairKey = tuple[str, str]  # a pair of photos by content: (sha256 a, sha256 b), a < b
+
+
 @dataclass(frozen=True)
 class PairResult:
     """A decision. `matrix` maps A's photo pixels to B's (2x3, row-major), None when no match."""

@@ -41,8 +41,6 @@ IN_PROCESS_BELOW = 16  # fewer pairs are checked here: a worker process takes ~1
 CHUNK = 24  # pairs per task; a task's pairs share photos (sorted), decoded once per worker
 _PICTURES = 256  # per worker: decoded pictures kept (~70 KB each)
 
-PairKey = tuple[str, str]  # (sha256 a, sha256 b), a < b
-
 
 @dataclass(frozen=True)
 class PhotoRef:
@@ -70,7 +68,7 @@ def check(
     processes: int = PROCESSES,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
-) -> Iterator[tuple[PairKey, edit_match.PairResult]]:
+) -> Iterator[tuple[edit_match.PairKey, edit_match.PairResult]]:
     """Each pair's decision as it comes (a pair whose thumbnail cannot be read yields nothing).
     Pairs go to the workers sorted, so the pairs of one photo mostly meet in one worker."""
     ordered = sorted(jobs, key=lambda job: (job[0].sha256, job[1].sha256))
@@ -88,7 +86,7 @@ def check(
         return
     with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"), initializer=_quiet_worker) as pool:
         queue = iter(chunks)
-        pending: dict[Future[list[tuple[PairKey, edit_match.PairResult]]], int] = {}
+        pending: dict[Future[list[tuple[edit_match.PairKey, edit_match.PairResult]]], int] = {}
 
         def top_up() -> None:  # a few tasks ahead per worker, so that cancelling stops soon
             for chunk in itertools.islice(queue, 3 * processes - len(pending)):
@@ -131,7 +129,7 @@ def _picture(ref: PhotoRef) -> edit_match.Picture | None:
     return picture
 
 
-def check_chunk(jobs: Sequence[tuple[PhotoRef, PhotoRef]]) -> list[tuple[PairKey, edit_match.PairResult]]:
+def check_chunk(jobs: Sequence[tuple[PhotoRef, PhotoRef]]) -> list[tuple[edit_match.PairKey, edit_match.PairResult]]:
     results = []
     for a, b in jobs:
         pa, pb = _picture(a), _picture(b)

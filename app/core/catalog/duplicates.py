@@ -1,22 +1,16 @@
-"""The duplicate finder over the catalog: loads hashes and facts, finds the edited tier's copies
-(catalog/edit_checks.py), remembers "not duplicates"."""
+"""The duplicate finder's catalog side: loads hashes and facts, remembers "not duplicates", prints
+clusters as JSON (the finder itself: app/core/find_duplicates.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 from peewee import JOIN
 
 from app.core import dupes
-from app.core.analysis.pipeline import Cancelled, ProgressCallback
-from app.core.catalog.edit_checks import edited_links
 from app.core.catalog.models import OK, NotDuplicate, Photo, PhotoDetail, to_unsigned
 from app.core.catalog.store import now_iso
-from app.core.edited_links import EditedLinks
-
-DEFAULT_TIERS = dupes.TIERS  # what `tessera dupes` and the review window show unless told otherwise
 
 
 def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, dupes.PhotoFacts], dict[int, str]]:
@@ -62,37 +56,6 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
 
 def not_duplicate_pairs() -> list[tuple[int, int]]:
     return list(NotDuplicate.select(NotDuplicate.a, NotDuplicate.b).tuples())
-
-
-def library_clusters(
-    lib: Any,
-    *,
-    tiers: str | Iterable[str] = DEFAULT_TIERS,
-    threshold: int = dupes.DEFAULT_THRESHOLD,
-    rotations: bool = True,
-    progress: ProgressCallback | None = None,
-    cancelled: Cancelled = lambda: False,
-) -> list[dupes.Cluster]:
-    """The library's clusters; the edited tier checks the candidates it has not decided yet."""
-    hashes, facts, sha = load()
-    edited = library_links(lib, facts, sha, tiers, progress=progress, cancelled=cancelled)
-    return dupes.find_clusters(hashes, facts, sha, tiers=tiers, threshold=threshold, rotations=rotations,
-                               not_duplicates=not_duplicate_pairs(), edited=edited)  # fmt: skip
-
-
-def library_links(
-    lib: Any,
-    facts: dict[int, dupes.PhotoFacts],
-    sha: dict[int, str],
-    tiers: str | Iterable[str],
-    *,
-    progress: ProgressCallback | None = None,
-    cancelled: Cancelled = lambda: False,
-) -> EditedLinks | None:
-    """The edited tier's verified pairs when `tiers` has it, else None."""
-    if dupes.EDITED not in dupes.tier_set(tiers):
-        return None
-    return edited_links(lib, facts, sha, progress=progress, cancelled=cancelled)
 
 
 def mark_not_duplicates(lib: Any, photo_ids: list[int]) -> int:
