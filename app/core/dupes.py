@@ -588,7 +588,7 @@ class _Links:
         return None if link is None or is_burst(self.facts[a], self.facts[b]) else link
 
     def touches(self, ids: Iterable[int]) -> bool:
-        return self.edited is not None and not self.edited.linked.isdisjoint(ids)
+        return self.edited is not None and any(self.edited.neighbours(pid) for pid in ids)
 
     def ensure(self, pairs: list[tuple[int, int]]) -> None:
         if self.edited is not None:
@@ -606,15 +606,15 @@ class _Links:
         found: dict[int, dict[int, tuple[int, int]]] = {}
         if self.edited is None:
             return found
-        for i, a in enumerate(ids):
-            for b in ids[i + 1 :]:
+        group = set(ids)
+        for a in ids:
+            for b in self.edited.neighbours(a) & group:
                 link = self.get(a, b)
                 if link is None:
                     continue
-                for keeper, member in ((a, b), (b, a)):
-                    t = transform(link, keeper, self.facts[keeper].size_px, self.facts[member].size_px)
-                    if t.is_crop:
-                        found.setdefault(member, {})[keeper] = t.crop[2:]
+                t = transform(link, a, self.facts[a].size_px, self.facts[b].size_px)
+                if t.is_crop:  # b shows part of a
+                    found.setdefault(b, {})[a] = t.crop[2:]
         return found
 
 

@@ -95,10 +95,20 @@ class EditedLinks:
     a member that joined its cluster through another photo): each pair is asked at most once."""
 
     def __init__(self, links: Iterable[EditLink], check: Check | None = None) -> None:
-        self._links = {_key(link.a, link.b): link for link in links}
+        self._links: dict[tuple[int, int], EditLink] = {}
+        self._adjacent: dict[int, set[int]] = {}
+        for link in links:
+            self._add(link)
         self._asked = set(self._links)
         self._check = check
-        self.linked = {pid for pair in self._links for pid in pair}  # photos with a verified link
+
+    def _add(self, link: EditLink) -> None:
+        self._links[_key(link.a, link.b)] = link
+        self._adjacent.setdefault(link.a, set()).add(link.b)
+        self._adjacent.setdefault(link.b, set()).add(link.a)
+
+    def neighbours(self, pid: int) -> set[int]:
+        return self._adjacent.get(pid, set())
 
     def __len__(self) -> int:
         return len(self._links)
@@ -116,8 +126,7 @@ class EditedLinks:
             return
         self._asked.update(new)
         for link in self._check(new):
-            self._links[_key(link.a, link.b)] = link
-            self.linked.update((link.a, link.b))
+            self._add(link)
 
 
 def _key(a: int, b: int) -> tuple[int, int]:
