@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.cli_studio import add_studio_commands
+from app.core.catalog.claims import LEASE_S
 from app.core.errors import TesseraError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -55,10 +57,16 @@ def _report_failures(failed: Sequence[tuple[str, str]]) -> None:
         print(f"failed: {path}: {reason}", file=sys.stderr)
 
 
+def library_root(args: argparse.Namespace) -> Path:
+    from app.core.library import default_library_path
+
+    return (Path(args.library) if args.library else default_library_path()).expanduser().resolve()
+
+
 def _open_library(args: argparse.Namespace):  # -> Library
     from app.core.library import Library
 
-    lib = Library.open(Path(args.library) if args.library else None)
+    lib = Library.open(Path(args.library) if args.library else None, catalog=args.catalog)
     lib.on_writer_wait = lambda message: print(f"tessera: {message}", file=sys.stderr)
     return lib
 
@@ -105,7 +113,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             changed = retag_library(lib, args.auto_tagging)
             print(f"auto_tagging threshold {args.auto_tagging}: tags re-applied to {changed} photos")
         try:
-            stats = lib.analyze(stages, force=args.force, progress=StderrProgress(args.quiet), processes=args.jobs)
+            stats = lib.analyze(
+                stages, force=args.force, progress=StderrProgress(args.quiet), processes=args.jobs, lease_s=args.lease
+            )
         except ValueError as exc:
             raise UsageFailure(str(exc)) from exc
     _report_failures(stats.failed)
@@ -151,7 +161,7 @@ def build_filter(args: argparse.Namespace):  # -> Filter
     min_faces, max_faces = _parse_faces(getattr(args, "faces", None))
     if args.sort not in SORTS:
         raise UsageFailure(f"--sort takes one of {', '.join(SORTS)}")
-    return Filter(
+    f = Filter(
         text=" ".join(getattr(args, "text", []) or []),
         tags=tuple(getattr(args, "tag", None) or ()),
         any_tag=getattr(args, "any_tag", False),
@@ -164,11 +174,29 @@ def build_filter(args: argparse.Namespace):  # -> Filter
         max_faces=max_faces,
         formats=tuple(f.upper() for f in (args.format or ())),
         min_rating=getattr(args, "rating", None),
+        flags=_flags_and_labels(getattr(args, "flag", None), "flag"),
+        labels=_flags_and_labels(getattr(args, "label", None), "label"),
         folder=args.folder or "",
         statuses=("ok", "error", "missing") if getattr(args, "all", False) else ("ok",),
         sort=args.sort,
         descending=args.desc,
     )
+    if getattr(args, "collection", None):
+        from app.core.collections import within
+
+        f = within(f, args.collection)
+    return f
+
+
+def _flags_and_labels(values: Sequence[str] | None, kind: str) -> tuple[str, ...]:
+    from app.core.flags import NO_LABEL, parse_flag, parse_label
+
+    try:
+        if kind == "flag":
+            return tuple(parse_flag(v) for v in values or ())
+        return tuple(parse_label(v) or NO_LABEL for v in values or ())
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
 
 
 def _row_json(photo: Any) -> dict[str, Any]:
@@ -268,10 +296,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.core.catalog.backups import list_backups, restore_backup
-    from app.core.library import CATALOG, default_library_path
+    from app.core.catalog.backups import list_backups, restore_backup, restore_postgres
+    from app.core.library import CATALOG, resolve_location
 
-    root = (Path(args.library) if args.library else default_library_path()).expanduser().resolve()
+    root = library_root(args)
     if args.backup is None:
         for b in list_backups(root / "backups"):
             print(b)
@@ -279,6 +307,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     backup = Path(args.backup)
     if not backup.is_file():
         raise UsageFailure(f"no such backup file: {backup}")
+    location = resolve_location(root, args.catalog)
+    if location.is_postgres:  # a pg_dump into the studio catalog, in one transaction
+        try:
+            restore_postgres(backup, location)
+        except ValueError as exc:
+            raise UsageFailure(str(exc)) from exc
+        print(f"restored {backup} into {location.display}")
+        return EXIT_OK
     try:
         safety = restore_backup(backup, root / CATALOG, root / "backups")
     except ValueError as exc:
@@ -436,6 +472,9 @@ def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
         p.add_argument("--color", action="append", help="palette color with minimum share, e.g. blue:20")
         p.add_argument("--faces", help="number of faces: N, N-M or N+ (e.g. 1, 2-5, 6+)")
         p.add_argument("--rating", type=int, help="minimum star rating")
+        p.add_argument("--flag", action="append", help="pick, reject or none (repeatable: any of them)")
+        p.add_argument("--label", action="append", help="colour label: red, yellow, green, blue, purple or none")
+        p.add_argument("--collection", metavar="NAME", help="only photos in this collection")
     p.add_argument("--all", action="store_true", help="include failed and missing files")
     p.add_argument("--sort", default="date", help="date, name, size, rating or imported (default date)")
     p.add_argument("--desc", action="store_true", help="newest/largest first")
@@ -534,6 +573,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     parser.add_argument("--library", help="library folder (default: $TESSERA_LIBRARY or the user data dir)")
+    parser.add_argument(
+        "--catalog",
+        help="studio catalog postgresql://user@host:port/db (default: $TESSERA_CATALOG, the library's setting, "
+        "or its catalog.sqlite)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
@@ -554,6 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auto-tagging", type=float, help="new auto_tagging threshold (0-1), re-applied to all")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    lease = f"seconds before a killed analyser's photos go to other analysers (default {LEASE_S:.0f})"
+    p.add_argument("--lease", type=float, default=LEASE_S, metavar="S", help=lease)
 
     _add_filter_args(add("list", cmd_list, "list photos"), full=False)
     _add_filter_args(add("search", cmd_list, "search photos with the GUI's filters"), full=True)
@@ -623,6 +669,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("untrash", cmd_untrash, "put a trashed photo back where it was")
     p.add_argument("record", type=int, help="record number from 'tessera trashed'")
 
+    from app.cli_organize import register
+
+    register(add)
+    add_studio_commands(add)
+
     p = add("phash-distance", cmd_phash_distance, "Hamming distance and similarity of two 64-bit pHashes")
     p.add_argument("a", help="16 hex digits")
     p.add_argument("b", help="16 hex digits")
@@ -633,7 +684,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (`tessera` without a command opens the desktop app: see app.__main__)."""
     parser = build_parser()
-    return run(parser, parser.parse_args(argv))
+    return run(parser, parse_args(parser, argv))
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parser.parse_args, except that search arguments follow `--` in `collection create --smart`."""
+    from app.cli_organize import split_search_args
+
+    return split_search_args(parser, list(sys.argv[1:] if argv is None else argv))
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

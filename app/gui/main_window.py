@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSlider,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,7 +32,9 @@ from PySide6.QtWidgets import (
 from app.core import tags as tag_ops
 from app.core import trash
 from app.core.catalog import facets, queries
+from app.core.catalog.models import Photo
 from app.core.catalog.queries import Filter
+from app.core.catalog.roots import local_path
 from app.core.ingest.importer import ImportReport
 from app.core.library import Library
 from app.core.similar import SimilarityIndex
@@ -44,13 +47,17 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
+from app.gui.organize import Organizer
 from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
+from app.gui.shortcuts_dialog import ShortcutsDialog, menu_rows
 from app.gui.sidebar import Sidebar
+from app.gui.studio import ChangeWatcher, ask_studio_catalog, describe_changes
 from app.gui.theme import THEMES, apply_theme
 from app.gui.thumbs import ThumbnailCache
 from app.gui.trash_view import TrashedPhotosWindow
 from app.gui.viewer import Viewer
+from app.gui.welcome import WelcomePage
 
 SIMILAR_TOP = 100  # Find Similar shows this many photos after the one it started from
 REFRESH_WHILE_RUNNING_S = 1.5  # the grid fills in while analysis runs, without repainting constantly
@@ -60,15 +67,16 @@ SORTS = (("Date taken", "date", False), ("Newest first", "date", True), ("Name",
 
 class MainWindow(QMainWindow):
     writer_waiting = Signal(str)  # from the writer thread
+    library_opened = Signal(object)  # a Library to show instead of this one (File > Open Studio Catalog…)
 
     def __init__(self, lib: Library, settings: QSettings | None = None) -> None:
         super().__init__()
         self.lib = lib
         self.settings = settings or QSettings("Tessera", "Tessera")
-        self.setWindowTitle(f"Tessera — {lib.root}")
+        self.setWindowTitle(f"Tessera — {lib.location.display if lib.is_studio else lib.root}")
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
-        self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self)
+        self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self, locate=_photo_file)
         self.model = PhotoListModel(self)
         self.viewers: list[Viewer] = []
         self.dupes_window: DupesWindow | None = None
@@ -85,7 +93,11 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.filter_bar)
-        layout.addWidget(self.grid, 1)
+        self.welcome = WelcomePage(lib.root)  # instead of the grid while the library is empty
+        self.grid_stack = QStackedWidget()
+        self.grid_stack.addWidget(self.grid)
+        self.grid_stack.addWidget(self.welcome)
+        layout.addWidget(self.grid_stack, 1)
         layout.addWidget(self.progress_panel)
         self.setCentralWidget(central)
 
@@ -97,9 +109,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self._make_actions()
         self._connect()
+        self.organizer = Organizer(self)  # flags, labels, collections, export
+        self.welcome.import_requested.connect(self.choose_import)
         self._default_size()
         self._restore_settings()
         self.refresh_all()
+        self.changes = ChangeWatcher(self)
+        self.changes.changed.connect(self._changed_elsewhere)
 
     # -- construction -----------------------------------------------------------------------------
     def _make_grid(self) -> QListView:
@@ -140,6 +156,8 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel", self.cancel_job, Qt.Key.Key_Escape, "Stop the running import")
         self.cancel_action.setEnabled(False)
         open_lib = self._action("&Open Library…", self.choose_library, "Ctrl+O", "Switch to another library folder")
+        self.studio_action = self._action("Open &Studio Catalog…", self.open_studio_catalog, None,
+                                          "Work on a PostgreSQL catalog shared with other workstations")  # fmt: skip
         backup = self._action("&Back Up Catalog", self.backup_catalog, None, "Copy the catalog to backups/ now")
         quit_ = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.view_action = self._action("&Open in Viewer", self.open_viewer, Qt.Key.Key_Return)
@@ -163,7 +181,7 @@ class MainWindow(QMainWindow):
                                            "See what Tessera moved to the trash and put photos back")  # fmt: skip
         file_menu = self.menuBar().addMenu("&File")
         for a in (self.import_action, self.analyze_action, self.cancel_action, None, self.export_xmp_action, None,
-                  self.trashed_action, None, open_lib, backup, None, quit_):  # fmt: skip
+                  self.trashed_action, None, open_lib, self.studio_action, backup, None, quit_):  # fmt: skip
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
         edit_menu = self.menuBar().addMenu("&Edit")
         for a in (find, clear, None, self.tag_action, self.trash_action, None, self.prefs_action):
@@ -217,13 +235,13 @@ class MainWindow(QMainWindow):
         menu = parent.addMenu("&Rating")
         self.rating_actions: dict[int | None, QAction] = {}
         for rating, key in RATING_KEYS:
+            if rating == REJECTED:  # X is Photo > Flag > Rejected (app/gui/organize.py), as in Lightroom
+                continue
             text = rating_text(rating)
             action = self._action(text, lambda _=False, r=rating: self.rate_selection(r), key,
                                   f"Rate the selected photos: {text}")  # fmt: skip
             # plain keys: on the grid only, so digits and X still type into text fields and spin boxes
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            if rating == REJECTED:
-                menu.addSeparator()
             menu.addAction(action)
             self.rating_actions[rating] = action
         return menu
@@ -286,6 +304,7 @@ class MainWindow(QMainWindow):
     def apply_filter(self, f: Filter) -> None:
         selected = self.selected_ids()
         self.model.set_filter(f)
+        self.grid_stack.setCurrentWidget(self.welcome if self.lib.photo_count() == 0 else self.grid)
         self.filter_bar.set_match_count(self.model.rowCount())
         self._reselect(selected)
         self._update_status()
@@ -310,6 +329,8 @@ class MainWindow(QMainWindow):
         bar = self.filter_bar
         if kind == "all":
             bar.reset()
+        elif kind == "collection":
+            self.organizer.open_collection(value)
         elif kind == "folder":
             bar.set_folder(value)
         elif kind == "tag":
@@ -326,8 +347,9 @@ class MainWindow(QMainWindow):
             self.review_duplicates()
 
     def _sort_changed(self, index: int) -> None:
-        _, key, descending = SORTS[index]
+        _, key, descending = SORTS[index] if index < len(SORTS) else ("", "manual", False)  # a collection's own
         self.filter_bar.set_sort(key, descending)
+        self.organizer.sort_changed(key, descending)
 
     def set_thumb_size(self, size: int) -> None:
         self.delegate.thumb_size = size
@@ -596,20 +618,33 @@ class MainWindow(QMainWindow):
             self.settings.setValue("lastLibrary", folder)
             QMessageBox.information(self, "Tessera", "The library opens the next time Tessera starts.")
 
+    def open_studio_catalog(self) -> None:
+        opened = ask_studio_catalog(self, self.lib)
+        if opened is not None:
+            self.library_opened.emit(opened)
+
+    def _changed_elsewhere(self, changes: Any) -> None:
+        """Another workstation (or process) changed photos: the grid, sidebar and inspector show the
+        catalog as it is now; the later edit of a field is what everyone sees."""
+        if self.runner.is_running():
+            self.model.refresh_rows()  # the job's own refresh re-queries when it ends
+        else:
+            self.refresh_all()
+        self.inspector.show_photo(self.inspector.photo_id)
+        self.statusBar().showMessage(describe_changes(changes), 5000)
+
     def backup_catalog(self) -> None:
         path = self.lib.backup()
         self.statusBar().showMessage(f"Catalog backed up to {path}", 8000)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        """(action, key) for every action with a shortcut, menus and grid alike, sorted by name."""
-        keyed = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]  # an empty QKeySequence is truthy
-        return sorted({(a.text().replace("&", ""), a.shortcut().toString()) for a in keyed})
+        """("Menu > Command", key) for every menu command that has a key, in menu order."""
+        return [(command, key) for command, key in menu_rows(self.menuBar()) if key]
 
-    def show_shortcuts(self) -> None:
-        viewer = [("Viewer: fit / 100%", "F / Z"), ("Viewer: rate / reject", "0-5 / X"), ("Viewer: faces overlay", "O"),
-                  ("Viewer: next / previous", "→ / ←"), ("Viewer: fullscreen", "F11")]  # fmt: skip
-        text = "\n".join(f"{k:28} {v}" for k, v in self.shortcut_rows() + viewer)
-        QMessageBox.information(self, "Keyboard shortcuts", text)
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         stats = library_stats(self.lib)
@@ -637,10 +672,17 @@ class MainWindow(QMainWindow):
             self.runner.cancel()
             self.runner.wait(60)
         self._save_settings()
+        self.changes.stop()
         for viewer in list(self.viewers):
             viewer.close()
         self.thumbs.close()
         event.accept()
+
+
+def _photo_file(photo_id: int) -> str | None:
+    """Where this workstation finds a photo's file (the thumbnail cache makes missing thumbnails)."""
+    row = Photo.select(Photo.path).where(Photo.id == photo_id).first()
+    return local_path(row.path) if row is not None else None
 
 
 def _rated_message(count: int, rating: int | None) -> str:

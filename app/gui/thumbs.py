@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from app.core.analysis.thumbnails import thumb_path
+from app.core.local_thumbnails import ensure_thumbnails
 
 SMALL, LARGE = 320, 1024
 MAX_PENDING = 600  # requests beyond this are rows long scrolled past
@@ -22,9 +24,18 @@ class ThumbnailCache(QObject):
     ready = Signal(int)  # photo id whose thumbnail is now cached
     _loaded = Signal(int, int, QImage)  # (photo id, size, image), from a loader thread
 
-    def __init__(self, thumbs_dir: Path, threads: int = 2, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        thumbs_dir: Path,
+        threads: int = 2,
+        parent: QObject | None = None,
+        locate: Callable[[int], str | None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.thumbs_dir = thumbs_dir
+        # photo id -> its file here: a thumbnail missing from this workstation's cache (another one
+        # analysed the photo) is made from it, in the loader thread
+        self._locate = locate
         self._cache: OrderedDict[tuple[int, int], QPixmap] = OrderedDict()
         self._pending: deque[tuple[int, str, int]] = deque()
         self._queued: set[tuple[int, int]] = set()
@@ -72,7 +83,10 @@ class ThumbnailCache(QObject):
                 if self._stop:
                     return
                 photo_id, thumb_key, size = self._pending.pop()  # newest first
-            image = QImage(str(thumb_path(self.thumbs_dir, thumb_key, size)))
+            path = thumb_path(self.thumbs_dir, thumb_key, size)
+            if not path.is_file() and self._locate is not None and (photo := self._locate(photo_id)):
+                ensure_thumbnails(self.thumbs_dir, thumb_key, photo)
+            image = QImage(str(path))
             try:
                 self._loaded.emit(photo_id, size, image)
             except RuntimeError:  # the cache went with its window while this image loaded

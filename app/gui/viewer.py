@@ -26,6 +26,7 @@ from app.core.analysis.decode import DecodeError, decode_image
 from app.core.analysis.thumbnails import thumb_path
 from app.core.catalog.models import Photo
 from app.core.catalog.present import faces_of
+from app.core.catalog.roots import local_path
 from app.core.ingest.filetypes import sniff_format
 from app.gui.rating_stars import RATING_KEYS, rating_text
 
@@ -218,7 +219,7 @@ class Viewer(QWidget):
         self.view.set_faces(faces, self.overlay.isChecked())
         self.setWindowTitle(f"{self.photo.filename} — {index + 1} of {len(self.ids)} — Tessera")
         self._update_status("loading full image…")
-        self.loader.load(self._generation, self.photo.path)
+        self.loader.load(self._generation, local_path(self.photo.path))
 
     def _on_loaded(self, generation: int, image: QImage | None, error: str) -> None:
         if generation != self._generation or self.photo is None:

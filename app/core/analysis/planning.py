@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app.core.analysis.work import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
+from app.core.catalog.roots import local_path
 from app.core.records import STAGES, Task
 
 
@@ -36,13 +37,18 @@ def pending_tasks(
         query = query.where(Photo.id.in_(list(photo_ids)))
     finished: dict[int, set[str]] = defaultdict(set)
     if not force:
-        states = StageState.select(StageState.photo, StageState.stage, StageState.version).tuples()
-        for pid, stage, version in states:
+        states = StageState.select(StageState.photo, StageState.stage, StageState.version)
+        if photo_ids is not None:
+            states = states.where(StageState.photo.in_(list(photo_ids)))
+        for pid, stage, version in states.tuples():
             if versions.get(stage) == version:
                 finished[pid].add(stage)
     tasks = []
     for pid, path in query.order_by(Photo.id).tuples():
         todo = tuple(s for s in stages if s not in finished[pid])
         if todo:
-            tasks.append(Task(path=path, stages=todo, thumbs_dir=str(thumbs_dir)))
+            # metadata read at import is not read again: that would put the file's rating, label and
+            # title back over the user's edits made since (on another workstation, perhaps)
+            again = "metadata" not in finished[pid]
+            tasks.append(Task(local_path(path), todo, again, str(thumbs_dir), photo_id=pid))
     return tasks
