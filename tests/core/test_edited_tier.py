@@ -177,7 +177,10 @@ def test_frames_of_a_burst_are_never_joined_but_an_export_is(edited_library) -> 
     assert checker([(ids["burst_1.jpg"], ids["burst_2.jpg"])]), "a zoomed frame is geometrically a crop"
 
 
-def test_decisions_are_cached_per_pair_of_files_until_one_changes(tmp_path: Path, corpus: Path) -> None:
+def test_decisions_are_cached_per_pair_of_files_until_one_changes(
+    tmp_path: Path, corpus: Path, catalog_url: str | None
+) -> None:
+    """On SQLite and on a studio's PostgreSQL catalog (catalog_url sets TESSERA_CATALOG)."""
     photos = tmp_path / "photos"
     photos.mkdir()
     for name in ("g20_calla.jpg", "g20_calla_crop16x9.jpg"):
