@@ -468,7 +468,7 @@ def _reason(best: PhotoFacts, runner: PhotoFacts, colour_group: bool) -> str:
 class Member:
     id: int
     distance: int  # to the keeper, in bits (0 for the keeper and exact copies)
-    tier: str = EXACT  # what makes it a duplicate of the keeper (exact for the keeper itself)
+    tier: str | None = None  # what makes it a duplicate of the keeper (None: the keeper itself)
     transform: Transform | None = None  # where it lies on the keeper, when the edited tier matched them
 
     @property
@@ -691,7 +691,7 @@ def _cluster(k: int, near_members: list[tuple[int, int, str]], near: _Near) -> C
         pid = int(ids[i])
         link = near.links.get(keeper, pid) if pid != keeper else None
         where = transform(link, keeper, facts[keeper].size_px, facts[pid].size_px) if link else None
-        members.append(Member(pid, d, tier, where))
+        members.append(Member(pid, d, None if pid == keeper else tier, where))
     members.sort(key=lambda m: (m.id != keeper, m.distance, m.id))
     one_file = len({int(near.digests[i]) for i, _, _ in near_members}) == 1 and near.digests[k] >= 0
     tiers = {m.tier for m in members}

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from app.core import edit_match
+from app.core.analysis.thumbnails import LARGE
 from app.core.dupes import PhotoFacts, is_burst
 from app.core.feature_neighbours import neighbour_pairs
 
@@ -119,7 +120,7 @@ def _picture(ref: PhotoRef) -> edit_match.Picture | None:
         _pictures.move_to_end(ref.thumbnail)
         return _pictures[ref.thumbnail]
     # a 1024 px thumbnail decodes straight at half size (JPEG DCT scaling): the work size
-    half = min(1024, max(ref.size)) >= 2 * edit_match.WORK_SIZE
+    half = min(LARGE, max(ref.size)) >= 2 * edit_match.WORK_SIZE
     flags = (cv2.IMREAD_REDUCED_COLOR_2 if half else cv2.IMREAD_COLOR) | cv2.IMREAD_IGNORE_ORIENTATION
     image = cv2.imread(ref.thumbnail, flags) if Path(ref.thumbnail).is_file() else None
     picture = edit_match.picture(image, ref.size) if image is not None and image.size else None

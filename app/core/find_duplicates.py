@@ -53,8 +53,9 @@ def library_links(
         return None
     index = SimilarityIndex.load()
     rows = [i for i, pid in enumerate(index.ids.tolist()) if pid in facts and pid in sha]
+    vectors = index.vectors if len(rows) == len(index) else index.vectors[rows]  # no copy of them all
     checker = Checker(lib, facts, sha, progress, cancelled)
-    pairs = edited_tier.candidates(index.ids[rows], index.vectors[rows], facts) if len(rows) > 1 else []
+    pairs = edited_tier.candidates(index.ids[rows], vectors, facts) if len(rows) > 1 else []
     return EditedLinks(checker(pairs), check=checker)
 
 

@@ -309,7 +309,7 @@ def test_cli_tiers_and_the_edited_geometry_in_json(dupes_library, capsys: pytest
     calla = next(c for c in edited if any(m["path"].endswith("g20_calla_crop16x9.jpg") for m in c["members"]))
     keeper = next(m for m in calla["members"] if m["keep"])
     crop = next(m for m in calla["members"] if m["path"].endswith("g20_calla_crop16x9.jpg"))
-    assert keeper["path"].endswith("g20_calla.jpg") and keeper["transform"] is None
+    assert keeper["path"].endswith("g20_calla.jpg") and keeper["tier"] is None and keeper["transform"] is None
     assert crop["tier"] == "edited" and crop["edits"] == ["crop"] and crop["inliers"] >= 15
     x, y, w, h = crop["transform"]["crop"]  # the 16:9 band of the 1400 px wide original
     assert (x, w) == (0, 1400) and abs(y - 59) <= 3 and abs(h - 789) <= 3
@@ -322,7 +322,7 @@ def test_cli_tiers_and_the_edited_geometry_in_json(dupes_library, capsys: pytest
     assert main([*argv, "--tier", "exact", "--tier", "similar"]) == 0
     assert json.loads(capsys.readouterr().out) == listed
     assert {c["tier"] for c in listed} == {"exact", "similar"}
-    assert all(m["tier"] in ("exact", "similar") for c in listed for m in c["members"])
+    assert all(m["tier"] in ("exact", "similar") for c in listed for m in c["members"] if not m["keep"])
     with pytest.raises(SystemExit) as exit_info:
         main([*argv, "--tier", "edited,cropped"])
     assert exit_info.value.code == 2 and "cropped" in capsys.readouterr().err
