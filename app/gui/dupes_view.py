@@ -125,14 +125,14 @@ class Snapshot:
 
 
 def match_text(bits: int, geometry: Transform | None, threshold: int) -> str:
-    """The compare grid's "Match" row for a member: how alike by pHash, and the edit when the
-    edited tier matched it (what it changed, how much of the keeper a crop shows)."""
+    """The compare grid's "Match" row for a member, most telling first (a narrow column elides the
+    middle; the tooltip has it all): the edit when the edited tier matched it, how alike by pHash."""
     alike = f"{dupes.Member(0, bits).similarity:.1%} alike · {bits} bits apart"
-    if geometry is None:
+    if geometry is None or (not geometry.edits and bits <= threshold):
         return alike
     edit = ", ".join(geometry.edits) or "same picture"
     if geometry.is_crop:
-        edit += f" ({geometry.keeper_cover:.0%} of the keeper)"
+        edit += f", {geometry.keeper_cover:.0%} of the keeper"
     return f"edited: {edit}" if bits > threshold else f"{edit} · {alike}"
 
 
