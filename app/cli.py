@@ -543,16 +543,17 @@ def _confirm(question: str, yes: bool) -> bool:
 
 
 def cmd_dupes(args: argparse.Namespace) -> int:
-    from app.core import trash
+    from app.core import find_duplicates, trash
     from app.core.catalog import duplicates
+    from app.core.dupes import find_clusters
 
+    tiers = args.tier or find_duplicates.DEFAULT_TIERS
     with _open_library(args) as lib:
         hashes, facts, sha = duplicates.load()
-        from app.core.dupes import find_clusters
-
+        edited = find_duplicates.library_links(lib, facts, sha, tiers, progress=StderrProgress())
         clusters = find_clusters(
-            hashes, facts, sha, tier=args.tier, threshold=args.threshold, rotations=args.rotations,
-            not_duplicates=duplicates.not_duplicate_pairs(),
+            hashes, facts, sha, tiers=tiers, threshold=args.threshold, rotations=args.rotations,
+            not_duplicates=duplicates.not_duplicate_pairs(), edited=edited,
         )  # fmt: skip
         if args.not_duplicates is not None:
             c = _find_cluster(clusters, args.not_duplicates)
@@ -580,11 +581,33 @@ def cmd_dupes(args: argparse.Namespace) -> int:
         print(f"cluster {c.id}  [{c.tier}]  {len(c.members)} photos, {c.reclaimable_bytes / 1e6:.1f} MB reclaimable")
         for m in c.members:
             mark = "keep " if m.id == c.keeper else "     "
-            print(f"  {mark} d={m.distance:<2} sim={m.similarity:.3f}  {facts[m.id].path}")
+            print(f"  {mark} d={m.distance:<2} sim={m.similarity:.3f}  {facts[m.id].path}{_geometry(m)}")
         print(f"        keeper: {c.keeper_reason}")
     total = sum(c.reclaimable_bytes for c in clusters)
     print(f"{len(clusters)} cluster(s), {total / 1e6:.1f} MB reclaimable", file=sys.stderr)
     return EXIT_OK
+
+
+def _geometry(m: Any) -> str:
+    """A member's edited-tier match with its keeper, in a few words ("" when there is none)."""
+    t = m.transform
+    if t is None:
+        return ""
+    x, y, w, h = t.crop
+    kinds = ", ".join(t.edits) or "no edit"
+    where = f"at {x},{y} {w}x{h} on the keeper, scale {t.scale:g}, {t.rotation:g}°"
+    return f"  [{m.tier}: {kinds}; {where}, {t.inliers} inliers]"
+
+
+def _tiers(value: str) -> list[str]:
+    """--tier exact,similar (a comma list; the option also repeats)."""
+    from app.core.dupes import TIERS
+
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in TIERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(TIERS)} (not {', '.join(unknown) or 'nothing'})")
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -643,10 +666,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
 
-    from app.core.dupes import DEFAULT_THRESHOLD, MAX_THRESHOLD
+    from app.core.dupes import DEFAULT_THRESHOLD, MAX_THRESHOLD, TIERS
 
-    p = add("dupes", cmd_dupes, "duplicate clusters: exact copies and similar-looking photos")
-    p.add_argument("--tier", choices=["exact", "similar"], default="similar", help="exact copies only, or similar too")
+    p = add("dupes", cmd_dupes, "duplicate clusters: exact copies, similar-looking photos and edited copies")
+    p.add_argument(
+        "--tier",
+        type=_tiers,
+        action="extend",
+        help=f"{', '.join(TIERS)}: one or several (comma list or repeated; default all); exact copies are in all",
+    )
     p.add_argument(
         "--threshold",
         type=int,
@@ -726,6 +754,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if getattr(args, "func", None) is None:
         parser.error("choose a command (run tessera without one to open the desktop app)")
+
     if getattr(args, "limit", None) is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     try:

@@ -1,7 +1,9 @@
 """Duplicate clusters in Hamming space, without O(n^2) loops. Pure: no Qt, no catalog.
 
-Tiers: *exact* (same SHA-256) and *similar* (pHash distance <= threshold; with rotations on, the
-minimum over the 8 orientation hashes of one photo against the upright hash of the other).
+Tiers: *exact* (same SHA-256), *similar* (pHash distance <= threshold; with rotations on, the
+minimum over the 8 orientation hashes of one photo against the upright hash of the other) and
+*edited* (crops, watermarks, heavy colour edits: pairs verified geometrically, handed in as
+edited_links.EditedLinks; see app/core/edited_tier.py for how they are found).
 
 Candidate pairs come from multi-index hashing: a few disjoint bit blocks of the 64-bit hash, each with
 a search radius, such that any pair within the threshold agrees within the radius on at least one
@@ -15,8 +17,9 @@ smooth picture, where most DCT coefficients tie at the median), too little detai
 in mean lightness (a dark design and its light twin) keep a pair out of the similar tier.
 
 Clusters are connected components of the accepted pairs with a chaining guard: every member must be
-within the threshold of the cluster's keeper, otherwise the far members are split off and
-re-clustered on their own. Pairs the user marked "not duplicates" are never an edge.
+a duplicate of the cluster's keeper itself (the same file, within the threshold, or a verified edited
+copy of it), otherwise the far members are split off and re-clustered on their own. Pairs the user
+marked "not duplicates" are never an edge, and the edited tier never joins two frames of a burst.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
+from app.core.edited_links import EditedLinks, EditLink, Transform, transform
 from app.core.palette import chroma_share
 
 # Chosen on ../shared/corpus/dupes (bench/dupes_eval.py: pairwise over 148 files, 8 orientations and
@@ -54,7 +58,8 @@ MAX_THRESHOLD = 16
 MIN_HASH_BITS, MAX_HASH_BITS = 16, 48
 MIN_DETAIL = 6.0
 MAX_LIGHTNESS_GAP = 40.0
-EXACT, SIMILAR = "exact", "similar"
+EXACT, SIMILAR, EDITED = "exact", "similar", "edited"
+TIERS = (EXACT, SIMILAR, EDITED)
 LOSSLESS = {"PNG", "TIFF", "BMP", "DNG", "CR2", "CR3", "NEF", "ARW", "ORF", "RAF", "RW2", "PEF", "SRW"}
 _MAX_BLOCK_BITS = 22  # counting table of 4M entries (16 MB) per block at most
 _CANDIDATE_COST = 3.0  # a candidate (gather, xor, popcount) costs about three probes (one lookup)
@@ -363,6 +368,11 @@ class PhotoFacts:
     jpeg_quality: int | None = None  # estimated from the quantization tables; None when not a JPEG
     # the stored 32-colour histogram (the catalog's colors_json text, or parsed); None: not analyzed
     colors: str | Sequence[Sequence[object]] | None = None
+    camera: str = ""  # make and model, "" when unknown
+
+    @property
+    def size_px(self) -> tuple[int, int]:
+        return (self.width or 0, self.height or 0)
 
     @property
     def pixels(self) -> int:
@@ -402,37 +412,55 @@ class PhotoFacts:
         return self.chroma is not None and self.chroma >= COLOUR_MIN_CHROMA
 
 
-def _rank(p: PhotoFacts, colour_group: bool) -> tuple:
+def _rank(p: PhotoFacts, colour_group: bool, cropped: bool) -> tuple:
     # a gray copy of a colour photo is a derivative; unknown quality (not a JPEG) ranks as the lowest
     gray_copy = colour_group and p.grayscale
     quality = p.jpeg_quality or 0
-    return (-p.pixels, not p.lossless, gray_copy, -quality, -p.metadata, p.taken or "9999", len(p.path), p.path)
+    return (cropped, -p.pixels, not p.lossless, gray_copy, -quality, -p.metadata, p.taken or "9999", len(p.path),
+            p.path)  # fmt: skip
 
 
-def propose_keeper(members: Sequence[PhotoFacts]) -> tuple[PhotoFacts, str]:
-    """The copy to keep and why, in words, against the runner-up. Rules in order: most pixels,
+# member id -> {id of a photo it is a crop of: (w, h) of the crop in that photo's pixels}
+Crops = Mapping[int, Mapping[int, tuple[int, int]]]
+
+
+def propose_keeper(members: Sequence[PhotoFacts], crops: Crops | None = None) -> tuple[PhotoFacts, str]:
+    """The copy to keep and why, in words, against the runner-up. Rules in order: uncropped over a
+    crop of it (the larger field of view, known from the edited tier's `crops`), most pixels,
     lossless/original format over re-encodes, colour over a grayscale copy, higher JPEG quality,
-    richest metadata, earliest capture date, shortest path."""
+    richest metadata, earliest capture date, shortest path. When the runner-up is no crop but
+    another member is, the reason says that too."""
+    crops = crops or {}
     colour_group = any(p.colour for p in members)
-    ranked = sorted(members, key=lambda p: _rank(p, colour_group))
+    ranked = sorted(members, key=lambda p: _rank(p, colour_group, p.id in crops))
     best, runner = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
+    cropped = next((p for p in ranked[1:] if best.id in crops.get(p.id, {})), None)
+    if cropped is None or best.id in crops:
+        return best, _reason(best, runner, colour_group)
+    w, h = crops[cropped.id][best.id]
+    if cropped is runner:
+        return best, f"uncropped: {best.width}x{best.height}; the other is a {w}x{h} crop of it"
+    return best, f"{_reason(best, runner, colour_group)}; uncropped: another is a {w}x{h} crop of it"
+
+
+def _reason(best: PhotoFacts, runner: PhotoFacts, colour_group: bool) -> str:
     if best.pixels != runner.pixels:
-        return best, f"largest: {best.width}x{best.height} vs {runner.width}x{runner.height}"
+        return f"largest: {best.width}x{best.height} vs {runner.width}x{runner.height}"
     if best.lossless != runner.lossless:
-        return best, f"lossless {best.format} over the {runner.format} re-encode"
+        return f"lossless {best.format} over the {runner.format} re-encode"
     if colour_group and best.grayscale != runner.grayscale:
-        return best, "colour, the others are grayscale"
+        return "colour, the others are grayscale"
     if (best.jpeg_quality or 0) != (runner.jpeg_quality or 0):
         if runner.jpeg_quality is None:
-            return best, f"JPEG q{best.jpeg_quality} over the {runner.format or 'other'} copy of unknown quality"
-        return best, f"higher JPEG quality: q{best.jpeg_quality} vs q{runner.jpeg_quality}"
+            return f"JPEG q{best.jpeg_quality} over the {runner.format or 'other'} copy of unknown quality"
+        return f"higher JPEG quality: q{best.jpeg_quality} vs q{runner.jpeg_quality}"
     if best.metadata != runner.metadata:
-        return best, "richest metadata: " + " and ".join(
+        return "richest metadata: " + " and ".join(
             n for n, on in (("EXIF", best.has_exif), ("GPS", best.has_gps)) if on
         )
     if best.taken != runner.taken:
-        return best, f"earliest: {best.taken[:10]}"
-    return best, "same size, format and metadata: shortest path"
+        return f"earliest: {best.taken[:10]}"
+    return "same size, format and metadata: shortest path"
 
 
 # -- clusters ------------------------------------------------------------------------------------------
@@ -440,6 +468,8 @@ def propose_keeper(members: Sequence[PhotoFacts]) -> tuple[PhotoFacts, str]:
 class Member:
     id: int
     distance: int  # to the keeper, in bits (0 for the keeper and exact copies)
+    tier: str | None = None  # what makes it a duplicate of the keeper (None: the keeper itself)
+    transform: Transform | None = None  # where it lies on the keeper, when the edited tier matched them
 
     @property
     def similarity(self) -> float:
@@ -461,36 +491,57 @@ class Cluster:
         return min(m.id for m in self.members)
 
 
+def tier_set(tiers: str | Iterable[str]) -> frozenset[str]:
+    """One tier or several; exact copies belong to every tier."""
+    names = {tiers} if isinstance(tiers, str) else set(tiers)
+    unknown = names - set(TIERS)
+    if unknown or not names:
+        raise ValueError(f"tiers are {', '.join(TIERS)}; not {', '.join(sorted(unknown)) or 'none'}")
+    return frozenset(names | {EXACT})
+
+
+def is_burst(a: PhotoFacts, b: PhotoFacts) -> bool:
+    """Two frames of one camera taken at different times: never an edited copy of each other (an
+    export keeps the camera's capture time)."""
+    return bool(a.camera and a.camera == b.camera and a.taken and b.taken and a.taken[:19] != b.taken[:19])
+
+
 def find_clusters(
     hashes: HashSet,
     facts: Mapping[int, PhotoFacts],
     sha256: Mapping[int, str | bytes],
     *,
-    tier: str = SIMILAR,
+    tiers: str | Iterable[str] = SIMILAR,
     threshold: int = DEFAULT_THRESHOLD,
     rotations: bool = True,
     not_duplicates: Iterable[tuple[int, int]] = (),
+    edited: EditedLinks | None = None,
 ) -> list[Cluster]:
-    """Clusters, largest reclaimable space first. The exact tier groups identical files; the
-    similar tier also contains exact copies but reports them at distance 0. A cluster whose members
-    are all one file is reported as exact."""
-    if tier not in (EXACT, SIMILAR):
-        raise ValueError(f"tier is {EXACT!r} or {SIMILAR!r}, not {tier!r}")
+    """Clusters, largest reclaimable space first. Every tier contains exact copies (reported at
+    distance 0); a cluster whose members are all one file is reported as exact, one with an edited
+    member as edited. The edited tier joins the pairs in `edited` (never two frames of a burst)."""
+    chosen = tier_set(tiers)
     n = len(hashes.ids)
     digests = _digest_codes(hashes.ids, sha256)
     edges = [_exact_edges(digests)]
-    if tier == SIMILAR and n:
+    if SIMILAR in chosen and n:
         edges.append(similar_pairs(hashes, threshold, rotations)[0])
+    links = _Links(edited if EDITED in chosen else None, facts)
+    if links.on:
+        edges.append(links.edges(hashes.ids))
     pairs = _drop_rejected(np.concatenate(edges), hashes.ids, not_duplicates)
     labels = components(n, pairs)
     nodes = np.unique(pairs)
     order = nodes[np.argsort(labels[nodes], kind="stable")]
     groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1) if len(order) else []
-    limit = threshold if tier == SIMILAR else 0
+    near = _Near(hashes, facts, digests, threshold if SIMILAR in chosen else -1, rotations, links)
+    if links.on:  # the keepers against the members that joined through an edited copy, in one go
+        edited_groups = [g.tolist() for g in groups if links.touches(hashes.ids[g].tolist())]
+        links.ensure([(near.ids[k], near.ids[i]) for g in edited_groups for k, i in near.unlinked(g)])
     clusters = []
     for group in groups:
-        for keeper_i, near in _split_chains(group.tolist(), hashes, facts, digests, limit, rotations):
-            clusters.append(_cluster(keeper_i, near, hashes, facts, digests, tier))
+        for keeper_i, members in _split_chains(group.tolist(), near):
+            clusters.append(_cluster(keeper_i, members, near))
     clusters.sort(key=lambda c: (-c.reclaimable_bytes, c.id))
     return clusters
 
@@ -525,43 +576,125 @@ def _drop_rejected(pairs: np.ndarray, ids: np.ndarray, rejected: Iterable[tuple[
     return pairs[~np.isin(p[:, 0] * n + p[:, 1], m[:, 0] * n + m[:, 1])]
 
 
-def _split_chains(
-    nodes: list[int],
-    hashes: HashSet,
-    facts: Mapping[int, PhotoFacts],
-    digests: np.ndarray,
-    threshold: int,
-    rotations: bool,
-) -> list[tuple[int, list[tuple[int, int]]]]:
-    """Groups (keeper index, [(member index, distance)]) where everyone is within `threshold` of the
-    keeper (or the same file); members too far from it start a group of their own, so A~B~C with A
-    and C far apart never lands in one cluster."""
+class _Links:
+    """The edited tier as the clustering uses it: verified pairs minus bursts, by photo id."""
+
+    def __init__(self, edited: EditedLinks | None, facts: Mapping[int, PhotoFacts]) -> None:
+        self.edited, self.facts = edited, facts
+        self.on = edited is not None
+
+    def get(self, a: int, b: int) -> EditLink | None:
+        link = self.edited.get(a, b) if self.edited is not None else None
+        return None if link is None or is_burst(self.facts[a], self.facts[b]) else link
+
+    def touches(self, ids: Iterable[int]) -> bool:
+        return self.edited is not None and any(self.edited.neighbours(pid) for pid in ids)
+
+    def ensure(self, pairs: list[tuple[int, int]]) -> None:
+        if self.edited is not None:
+            self.edited.ensure((a, b) for a, b in pairs if not is_burst(self.facts[a], self.facts[b]))
+
+    def edges(self, ids: np.ndarray) -> np.ndarray:
+        index_of = {int(pid): i for i, pid in enumerate(ids.tolist())}
+        assert self.edited is not None
+        found = [(index_of[a], index_of[b]) for a, b in self.edited.pairs()
+                 if a in index_of and b in index_of and self.get(a, b) is not None]  # fmt: skip
+        return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+    def crops(self, ids: Sequence[int]) -> Crops:
+        """Which of `ids` is a crop of which other, with the crop's size in that photo's pixels."""
+        found: dict[int, dict[int, tuple[int, int]]] = {}
+        if self.edited is None:
+            return found
+        group = set(ids)
+        for a in ids:
+            for b in self.edited.neighbours(a) & group:
+                link = self.get(a, b)
+                if link is None:
+                    continue
+                t = transform(link, a, self.facts[a].size_px, self.facts[b].size_px)
+                if t.is_crop:  # b shows part of a
+                    found.setdefault(b, {})[a] = t.crop[2:]
+        return found
+
+
+@dataclass
+class _Near:
+    """What decides whether a photo belongs with a keeper: the same file, within the pHash threshold
+    (-1: the similar tier is off), or an edited copy of it."""
+
+    hashes: HashSet
+    facts: Mapping[int, PhotoFacts]
+    digests: np.ndarray
+    threshold: int
+    rotations: bool
+    links: _Links
+
+    @cached_property
+    def ids(self) -> list[int]:
+        return self.hashes.ids.tolist()
+
+    def keeper(self, nodes: list[int]) -> int:
+        ids = [int(self.hashes.ids[i]) for i in nodes]
+        best, _ = propose_keeper([self.facts[pid] for pid in ids], self.links.crops(ids))
+        return nodes[ids.index(best.id)]
+
+    def tiers(self, k: int, nodes: list[int]) -> tuple[list[str | None], np.ndarray]:
+        """Per node, the tier that makes it a duplicate of node k (None: none does), and its pHash
+        distance to k."""
+        others = np.array(nodes, dtype=np.int64)
+        dist = pair_distance(self.hashes, np.stack((np.full_like(others, k), others), axis=1), self.rotations)
+        same_file = (self.digests[others] >= 0) & (self.digests[others] == self.digests[k])
+        keeper = int(self.hashes.ids[k])
+        found: list[str | None] = []
+        for i, d, same in zip(nodes, dist.tolist(), same_file.tolist(), strict=True):
+            if same or i == k:
+                found.append(EXACT)
+            elif d <= self.threshold:
+                found.append(SIMILAR)
+            elif self.links.get(keeper, int(self.hashes.ids[i])) is not None:
+                found.append(EDITED)
+            else:
+                found.append(None)
+        return found, np.where(same_file, 0, dist)
+
+    def unlinked(self, nodes: list[int]) -> list[tuple[int, int]]:
+        """(keeper, node) for the nodes that are no duplicate of the group's keeper yet."""
+        k = self.keeper(nodes)
+        found, _ = self.tiers(k, nodes)
+        return [(k, i) for i, tier in zip(nodes, found, strict=True) if tier is None]
+
+
+def _split_chains(nodes: list[int], near: _Near) -> list[tuple[int, list[tuple[int, int, str]]]]:
+    """Groups (keeper index, [(member index, distance, tier)]) where everyone is a duplicate of the
+    keeper itself; the others start a group of their own, so A~B~C with A and C different never
+    lands in one cluster."""
     groups = []
     rest = nodes
     while len(rest) > 1:
-        keeper, _ = propose_keeper([facts[int(hashes.ids[i])] for i in rest])
-        k = next(i for i in rest if int(hashes.ids[i]) == keeper.id)
-        others = np.array(rest, dtype=np.int64)
-        dist = pair_distance(hashes, np.stack((np.full_like(others, k), others), axis=1), rotations)
-        same_file = (digests[others] >= 0) & (digests[others] == digests[k])
-        dist = np.where(same_file, 0, dist)
-        near = dist <= threshold
-        groups.append((k, list(zip(others[near].tolist(), dist[near].tolist(), strict=True))))
-        rest = others[~near].tolist()
+        k = near.keeper(rest)
+        if near.links.touches(near.ids[i] for i in rest):
+            near.links.ensure([(near.ids[k], near.ids[i]) for _, i in near.unlinked(rest)])
+        found, dist = near.tiers(k, rest)
+        groups.append((k, [(i, d, t) for i, d, t in zip(rest, dist.tolist(), found, strict=True) if t is not None]))
+        rest = [i for i, t in zip(rest, found, strict=True) if t is None]
     return [g for g in groups if len(g[1]) > 1]
 
 
-def _cluster(
-    k: int,
-    near: list[tuple[int, int]],
-    hashes: HashSet,
-    facts: Mapping[int, PhotoFacts],
-    digests: np.ndarray,
-    tier: str,
-) -> Cluster:
-    keeper = int(hashes.ids[k])
-    _, reason = propose_keeper([facts[int(hashes.ids[i])] for i, _ in near])
-    members = sorted((Member(int(hashes.ids[i]), d) for i, d in near), key=lambda m: (m.id != keeper, m.distance, m.id))
-    one_file = len({int(digests[i]) for i, _ in near}) == 1 and digests[k] >= 0
+def _cluster(k: int, near_members: list[tuple[int, int, str]], near: _Near) -> Cluster:
+    ids, facts = near.hashes.ids, near.facts
+    keeper = int(ids[k])
+    member_ids = [int(ids[i]) for i, _, _ in near_members]
+    _, reason = propose_keeper([facts[pid] for pid in member_ids], near.links.crops(member_ids))
+    members = []
+    for i, d, tier in near_members:
+        pid = int(ids[i])
+        link = near.links.get(keeper, pid) if pid != keeper else None
+        where = transform(link, keeper, facts[keeper].size_px, facts[pid].size_px) if link else None
+        members.append(Member(pid, d, None if pid == keeper else tier, where))
+    members.sort(key=lambda m: (m.id != keeper, m.distance, m.id))
+    one_file = len({int(near.digests[i]) for i, _, _ in near_members}) == 1 and near.digests[k] >= 0
+    tiers = {m.tier for m in members}
+    tier = EXACT if one_file else EDITED if EDITED in tiers else SIMILAR if SIMILAR in tiers else EXACT
     reclaim = sum(facts[m.id].size for m in members if m.id != keeper)
-    return Cluster(EXACT if one_file else tier, keeper, reason, members, reclaim)
+    return Cluster(tier, keeper, reason, members, reclaim)

@@ -1,7 +1,8 @@
 """Side-by-side compare of up to six photos of one duplicate cluster: the 1024 px thumbnails (the
 full image, decoded off the GUI thread, only where no thumbnail exists), a facts grid aligned under
-them with the values that differ between the shown photos highlighted, a keep/trash badge per photo
-and synchronized zoom and pan across the views."""
+them with the values that differ between the shown photos highlighted, a keep/trash badge per photo,
+synchronized zoom and pan across the views, and on the keeper a frame where each cropped copy lies
+(the edited tier's geometry), named with its edits."""
 
 from __future__ import annotations
 
@@ -9,15 +10,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap, QTransform
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QGridLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.analysis.thumbnails import thumb_path
 from app.core.catalog.roots import local_path
 from app.gui.inspector import _size as human_size
 from app.gui.thumbs import LARGE, ThumbnailCache
-from app.gui.viewer import PhotoView, _Loader
+from app.gui.viewer import LABEL_BACKDROP, PhotoView, _Loader
 
 MAX_SHOWN = 6  # beyond this the columns get too narrow to compare anything; the rest page in with ←/→
 FIELDS = ("Pixels", "File size", "Format", "Taken", "Camera", "Folder", "File name", "Match")
@@ -27,6 +37,18 @@ KEEP_STYLE = "background:#2e7d32;color:white;border-radius:4px;padding:3px 8px;f
 TRASH_STYLE = "background:#b3261e;color:white;border-radius:4px;padding:3px 8px"
 FOCUS_STYLE = "QFrame#member {border:2px solid palette(highlight);border-radius:4px}"
 NO_FOCUS_STYLE = "QFrame#member {border:2px solid transparent;border-radius:4px}"
+REGION_PEN = QColor(0, 200, 255)  # where a cropped copy lies on the keeper; the focused one is solid
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where a member lies on the keeper, in the keeper's pixels, and what to call it there."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    label: str
 
 
 @dataclass
@@ -111,6 +133,30 @@ class _MemberColumn:
         layout.addWidget(self.view)
         self.values = {name: FactLabel() for name in FIELDS}
         self.photo_id: int | None = None
+        self.region_items: list[QGraphicsRectItem] = []
+
+    def show_regions(self, regions: dict[int, Region], focused: int | None) -> None:
+        """Frames on this (the keeper's) view; the focused photo's solid, the others dashed."""
+        scene = self.view.scene()
+        for item in self.region_items:
+            scene.removeItem(item)
+        self.region_items = []
+        for pid, r in regions.items():
+            pen = QPen(REGION_PEN, 3 if pid == focused else 2)
+            pen.setCosmetic(True)  # the same thickness at any zoom
+            pen.setStyle(Qt.PenStyle.SolidLine if pid == focused else Qt.PenStyle.DashLine)
+            rect = QGraphicsRectItem(QRectF(r.x, r.y, r.w, r.h))
+            rect.setPen(pen)
+            label = QGraphicsSimpleTextItem(r.label, rect)
+            label.setBrush(REGION_PEN)
+            label.setPos(r.x, r.y)
+            label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            backdrop = QGraphicsRectItem(label.boundingRect().adjusted(-3, -1, 3, 1), label)  # legible anywhere
+            backdrop.setBrush(LABEL_BACKDROP)
+            backdrop.setPen(Qt.PenStyle.NoPen)
+            backdrop.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemStacksBehindParent)
+            scene.addItem(rect)
+            self.region_items.append(rect)
 
     def widgets(self) -> list[QWidget]:
         return [self.badge, self.frame, *self.values.values()]
@@ -173,6 +219,7 @@ class CompareView(QWidget):
         self._requested: set[int] = set()  # ids asked of `large`: what prefetch may forget
         self.members: list[MemberInfo] = []
         self.match: dict[int, str] = {}
+        self.regions: dict[int, Region] = {}  # member id -> where it lies on the keeper
         self.keeper: int | None = None
         self.focus = 0
         self.start = 0  # first member shown: clusters larger than MAX_SHOWN page with the focus
@@ -204,9 +251,16 @@ class CompareView(QWidget):
         layout.addLayout(grid, 1)
 
     # -- content ----------------------------------------------------------------------------------
-    def show_members(self, members: list[MemberInfo], keeper: int, match: dict[int, str], focus: int) -> None:
+    def show_members(
+        self,
+        members: list[MemberInfo],
+        keeper: int,
+        match: dict[int, str],
+        focus: int,
+        regions: dict[int, Region] | None = None,
+    ) -> None:
         same_photos = [m.id for m in members] == [m.id for m in self.members]
-        self.members, self.keeper, self.match = members, keeper, match
+        self.members, self.keeper, self.match, self.regions = members, keeper, match, regions or {}
         if not same_photos:
             self.start = 0
         self.set_focus(focus, refit=not same_photos)
@@ -257,6 +311,8 @@ class CompareView(QWidget):
                 col.view.fit_mode = True
                 col.view.pixmap_item.setPixmap(QPixmap())
                 self._show_image(col, member)
+            focused = self.members[self.focus].id if self.members else None
+            col.show_regions(self.regions if keep else {}, focused)
 
     # -- images -----------------------------------------------------------------------------------
     def _show_image(self, col: _MemberColumn, member: MemberInfo) -> None:

@@ -1,10 +1,11 @@
 """The duplicates review window: clusters on the left (photos, tier, space to reclaim), the chosen
 cluster compared side by side on the right, driven from the keyboard. The engine and the catalog
-calls are the CLI's (`tessera dupes`): find_clusters over duplicates.load(), mark_not_duplicates,
-trash.trash_photos. Loading and clustering run on a background thread (100k photos at threshold 10
-take seconds, see README benchmarks); the hashes are loaded once and re-clustered when the
-threshold moves. Nothing is ever deleted: "trash others" moves files to the system trash after a
-dry-run summary, and Undo puts them back."""
+calls are the CLI's (`tessera dupes`): find_clusters over duplicates.load() and the edited tier's
+links (find_duplicates.library_links), mark_not_duplicates, trash.trash_photos. Loading, the edited
+tier's checks (cached in the catalog; a first run shows their progress) and clustering run on a
+background thread; the hashes and links are loaded once and re-clustered when the threshold moves.
+Nothing is ever deleted: "trash others" moves files to the system trash after a dry-run summary,
+and Undo puts them back."""
 
 from __future__ import annotations
 
@@ -36,12 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import dupes, trash
+from app.core import dupes, find_duplicates, trash
 from app.core.catalog import duplicates
 from app.core.catalog.facets import camera_name
 from app.core.catalog.models import Photo, TrashRecord, db
+from app.core.edited_links import CROP_COVER, EditedLinks, Transform, transform
 from app.gui.bridge import JobRunner
-from app.gui.compare_view import CompareView, MemberInfo
+from app.gui.compare_view import CompareView, MemberInfo, Region
 from app.gui.inspector import _size as human_size
 from app.gui.thumbs import SMALL, ThumbnailCache
 from app.gui.viewer import Viewer
@@ -49,7 +51,13 @@ from app.gui.viewer import Viewer
 RECLUSTER_DELAY_MS = 150  # the slider re-clusters once it rests, not at every step of a drag
 ROW_HEIGHT, ROW_THUMB = 64, 52
 ClusterRole = Qt.ItemDataRole.UserRole + 1
-TIER_COLORS = {dupes.EXACT: QColor("#1f7a4d"), dupes.SIMILAR: QColor("#3d5a99")}
+TIER_COLORS = {dupes.EXACT: QColor("#1f7a4d"), dupes.SIMILAR: QColor("#3d5a99"), dupes.EDITED: QColor("#8a4fbf")}
+TIER_CHOICES = {  # the tier menu: its key, what it says, the tiers it clusters with
+    "all": ("Exact, similar and edited copies", find_duplicates.DEFAULT_TIERS),
+    dupes.SIMILAR: ("Exact and similar", (dupes.EXACT, dupes.SIMILAR)),
+    dupes.EDITED: ("Edited copies: crops, watermarks, colour", (dupes.EXACT, dupes.EDITED)),
+    dupes.EXACT: ("Exact copies only", (dupes.EXACT,)),
+}
 HINTS = ("↑↓ cluster    ←→ photo    K keep this one    D trash the others    N not duplicates    "
          "⏎ open    F fit    [ ] threshold")  # fmt: skip
 _IN_CHUNK = 900  # ids per IN (...) query: below SQLite's variable limit
@@ -57,26 +65,34 @@ _IN_CHUNK = 900  # ids per IN (...) query: below SQLite's variable limit
 
 @dataclass(frozen=True)
 class Settings:
-    tier: str = dupes.SIMILAR
+    tiers: tuple[str, ...] = find_duplicates.DEFAULT_TIERS
     threshold: int = dupes.DEFAULT_THRESHOLD
     rotations: bool = True
+
+    @property
+    def edited(self) -> bool:
+        return dupes.EDITED in self.tiers
 
 
 @dataclass
 class Snapshot:
-    """The catalog's hashes and keeper facts as of one load: re-clustered without re-reading."""
+    """The catalog's hashes, keeper facts and (when asked for) the edited tier's links as of one load:
+    re-clustered without re-reading."""
 
     hashes: dupes.HashSet
     facts: dict[int, dupes.PhotoFacts]
     sha: dict[int, str]
+    edited: EditedLinks | None = None
     index_of: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index_of = {pid: i for i, pid in enumerate(self.hashes.ids.tolist())}
 
     @classmethod
-    def load(cls) -> Snapshot:
-        return cls(*duplicates.load())
+    def load(cls, lib: Any, settings: Settings, progress: Any, cancelled: Any) -> Snapshot:
+        hashes, facts, sha = duplicates.load()
+        links = find_duplicates.library_links(lib, facts, sha, settings.tiers, progress=progress, cancelled=cancelled)
+        return cls(hashes, facts, sha, links)
 
     def without(self, photo_ids: Iterable[int]) -> Snapshot:
         """The same photos minus some (trashed): cheaper than loading 100k rows again."""
@@ -86,17 +102,38 @@ class Snapshot:
         hashes = dupes.HashSet(h.ids[keep], h.orient[keep], None if h.detail is None else h.detail[keep],
                                None if h.lightness is None else h.lightness[keep])  # fmt: skip
         return Snapshot(hashes, {k: v for k, v in self.facts.items() if k not in gone},
-                        {k: v for k, v in self.sha.items() if k not in gone})  # fmt: skip
+                        {k: v for k, v in self.sha.items() if k not in gone}, self.edited)  # fmt: skip
 
     def clusters(self, s: Settings, not_duplicates: list[tuple[int, int]]) -> list[dupes.Cluster]:
-        return dupes.find_clusters(self.hashes, self.facts, self.sha, tier=s.tier, threshold=s.threshold,
-                                   rotations=s.rotations, not_duplicates=not_duplicates)  # fmt: skip
+        return dupes.find_clusters(
+            self.hashes, self.facts, self.sha, tiers=s.tiers, threshold=s.threshold, rotations=s.rotations,
+            not_duplicates=not_duplicates, edited=self.edited,
+        )  # fmt: skip
 
     def distances(self, keeper: int, others: list[int], rotations: bool) -> list[int]:
         """Bits between the keeper and each photo (the engine's measure, orientations included)."""
         k = self.index_of[keeper]
         pairs = np.array([[k, self.index_of[o]] for o in others], dtype=np.int64).reshape(-1, 2)
         return [int(d) for d in dupes.pair_distance(self.hashes, pairs, rotations)]
+
+    def geometry(self, keeper: int, member: int) -> Transform | None:
+        """Where `member` lies on `keeper`, when the edited tier matched the two."""
+        link = self.edited.get(keeper, member) if self.edited is not None else None
+        if link is None:
+            return None
+        return transform(link, keeper, self.facts[keeper].size_px, self.facts[member].size_px)
+
+
+def match_text(bits: int, geometry: Transform | None, threshold: int) -> str:
+    """The compare grid's "Match" row for a member, most telling first (a narrow column elides the
+    middle; the tooltip has it all): the edit when the edited tier matched it, how alike by pHash."""
+    alike = f"{dupes.Member(0, bits).similarity:.1%} alike · {bits} bits apart"
+    if geometry is None or (not geometry.edits and bits <= threshold):
+        return alike
+    edit = ", ".join(geometry.edits) or "same picture"
+    if geometry.is_crop:
+        edit += f", {geometry.keeper_cover:.0%} of the keeper"
+    return f"edited: {edit}" if bits > threshold else f"{edit} · {alike}"
 
 
 def member_infos(photo_ids: Iterable[int]) -> dict[int, MemberInfo]:
@@ -238,8 +275,8 @@ class DupesWindow(QWidget):
         font.setBold(True)
         self.summary.setFont(font)
         self.tier_combo = QComboBox()
-        self.tier_combo.addItem("Similar photos", dupes.SIMILAR)
-        self.tier_combo.addItem("Exact copies only", dupes.EXACT)
+        for key, (text, _tiers) in TIER_CHOICES.items():
+            self.tier_combo.addItem(text, key)
         self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=dupes.MAX_THRESHOLD)
         self.slider.setValue(dupes.DEFAULT_THRESHOLD)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
@@ -327,6 +364,7 @@ class DupesWindow(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.runner.finished.connect(self._job_finished)
         self.runner.failed.connect(self._job_failed)
+        self.runner.progress.connect(self._job_progress)
         thumbs.ready.connect(self._thumb_ready)  # a bound slot: disconnected when this window is deleted
         # keys go through one filter whichever part has focus, so ←/→ never scroll a view instead
         self.cluster_list.installEventFilter(self)
@@ -348,11 +386,13 @@ class DupesWindow(QWidget):
 
     # -- clustering -------------------------------------------------------------------------------
     def settings(self) -> Settings:
-        return Settings(self.tier_combo.currentData(), self.slider.value(), self.rotations.isChecked())
+        tiers = TIER_CHOICES[self.tier_combo.currentData()][1]
+        return Settings(tiers, self.slider.value(), self.rotations.isChecked())
 
     def request(self, reload: bool) -> None:
         """Re-cluster with the current settings (re-reading the catalog when `reload`)."""
-        self._reload_wanted |= reload
+        self._reload_wanted |= reload or (self.settings().edited and self.snapshot is not None and
+                                          self.snapshot.edited is None)  # fmt: skip
         if self.runner.is_running():
             self._stale = True  # picked up when the running job is done
             return
@@ -362,9 +402,9 @@ class DupesWindow(QWidget):
         known = frozenset() if snapshot is None else frozenset(self.infos)
         self._reload_wanted = False
 
-        def job(_progress, _cancelled):  # type: ignore[no-untyped-def]
+        def job(progress, cancelled):  # type: ignore[no-untyped-def]
             try:  # catalog reads on this thread's own connection, closed when done
-                snap = snapshot or Snapshot.load()
+                snap = snapshot or Snapshot.load(self.lib, settings, progress, cancelled)
                 nd = not_dupes if snapshot is not None else duplicates.not_duplicate_pairs()
                 clusters = snap.clusters(settings, nd)
                 infos = member_infos({m.id for c in clusters for m in c.members} - known)
@@ -389,6 +429,13 @@ class DupesWindow(QWidget):
         self.clusters = clusters
         self._populate()
 
+    def _job_progress(self, progress: Any) -> None:
+        """The edited tier's first checks (later runs read them from the catalog)."""
+        if self._loaded_once:
+            self._say(progress.describe())
+        else:
+            self._set_empty(f"Finding duplicates…\n\n{progress.describe()}")
+
     def _job_failed(self, message: str) -> None:
         self._set_empty(f"Could not look for duplicates: {message}")
 
@@ -398,7 +445,7 @@ class DupesWindow(QWidget):
             self._debounce.start()
 
     def _tier_changed(self) -> None:
-        similar = self.tier_combo.currentData() == dupes.SIMILAR
+        similar = dupes.SIMILAR in self.settings().tiers
         for w in (self.slider, self.threshold_label, self.rotations):
             w.setEnabled(similar)
         self._debounce.start()
@@ -491,18 +538,23 @@ class DupesWindow(QWidget):
         keeper = self.keeper_of(c)
         members = [self.infos[m.id] for m in c.members]
         others = [m.id for m in members if m.id != keeper]
-        bits = dict(zip(others, self.snapshot.distances(keeper, others, self.settings().rotations), strict=True))
+        settings = self.settings()
+        bits = dict(zip(others, self.snapshot.distances(keeper, others, settings.rotations), strict=True))
         match = {keeper: "keeper (reference)"}
+        regions = {}
         for m in members:
             if m.id == keeper:
                 continue
+            geometry = self.snapshot.geometry(keeper, m.id)
             if m.sha256 and m.sha256 == self.infos[keeper].sha256:
                 match[m.id] = "identical file (same bytes)"
             else:
-                match[m.id] = f"{dupes.Member(m.id, bits[m.id]).similarity:.1%} alike · {bits[m.id]} bits apart"
+                match[m.id] = match_text(bits[m.id], geometry, settings.threshold)
+            if geometry is not None and geometry.keeper_cover < CROP_COVER:
+                regions[m.id] = Region(*geometry.crop, f"{', '.join(geometry.edits) or 'crop'}: {Path(m.path).name}")
         if reset_focus:
             self.focus = 0
-        self.compare.show_members(members, keeper, match, self.focus)
+        self.compare.show_members(members, keeper, match, self.focus, regions)
         self.focus = self.compare.focus
         self.compare.header.setText(self._header(c, keeper))  # after: it names the page now shown
         nxt = self.cluster_list.currentRow() + 1
@@ -652,6 +704,7 @@ class DupesWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._debounce.stop()
+        self.runner.cancel()  # the edited tier's checks stop after the pairs in hand (kept for next time)
         self.runner.wait(30)  # a running re-cluster takes seconds at most; it touches no widget
         self.compare.close_loaders()
         event.accept()

@@ -13,8 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from app.core import dupes
-from app.core.catalog import duplicates
+from app.core import dupes, find_duplicates
 from app.core.catalog.models import NotDuplicate, Photo, TrashRecord
 from app.gui import dupes_view
 from app.gui.dupes_view import DupesWindow, TrashPlan
@@ -34,10 +33,11 @@ def _copy(corpus: Path, dest: Path, prefixes: tuple[str, ...] = SUBSET, names: t
     return dest
 
 
-def _analyze(window, folder: Path) -> None:
-    """Import with only the stages duplicates need: seconds instead of the full pipeline."""
+def _analyze(window, folder: Path, stages: tuple[str, ...] = ("thumbnails", "hashes")) -> None:
+    """Import with only the stages duplicates need: seconds instead of the full pipeline (the
+    edited tier also needs the classifier's features: the tags stage)."""
     window.lib.import_folders([folder], analyze=False)
-    window.lib.analyze(stages=["thumbnails", "hashes"])
+    window.lib.analyze(stages=list(stages))
     window.lib.writer.flush()
     window.refresh_all()
 
@@ -90,7 +90,7 @@ def _go_to(qtbot, dv: DupesWindow, filename: str) -> dupes.Cluster:
 def test_list_matches_the_engine_and_differences_are_highlighted(qtbot, window, review, corpus, tmp_path) -> None:
     _analyze(window, _copy(corpus, tmp_path / "photos"))
     dv = review()
-    expected = duplicates.library_clusters()
+    expected = find_duplicates.library_clusters(window.lib)
     assert len(expected) >= 4
     assert _ids(dv.clusters) == _ids(expected)
     assert dv.cluster_list.count() == len(expected)
@@ -132,7 +132,7 @@ def test_keyboard_review_keeps_trashes_and_remembers(qtbot, window, review, corp
     run_import(qtbot, window, _copy(corpus, tmp_path / "photos"))  # through the GUI, full analysis
     window.lib.writer.flush()
     dv = review()
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters())
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib))
     plans: list[TrashPlan] = []
     monkeypatch.setattr(dupes_view, "confirm_trash", lambda _parent, plan: plans.append(plan) or True)
 
@@ -163,14 +163,14 @@ def test_keyboard_review_keeps_trashes_and_remembers(qtbot, window, review, corp
         assert Photo.get_by_id(pid).status == "trashed"
     assert {r.photo_id for r in TrashRecord.select()} == set(others)
     assert len(dv.clusters) == count - 1
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters())
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib))
     assert "Moved 4 files to the trash" in dv.message.text() and dv.undo_button.isVisible()
 
     # Undo puts them back and the cluster returns
     _reclustered(qtbot, dv, lambda: qtbot.mouseClick(dv.undo_button, Qt.MouseButton.LeftButton))
     for pid, path in others.items():
         assert Path(path).exists() and Photo.get_by_id(pid).status == "ok"
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters())
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib))
     assert len(dv.clusters) == count
 
     # N: different pictures, remembered per pair, never proposed together again
@@ -181,7 +181,7 @@ def test_keyboard_review_keeps_trashes_and_remembers(qtbot, window, review, corp
     stored = set(NotDuplicate.select(NotDuplicate.a, NotDuplicate.b).tuples())
     assert stored == {(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]}
     _reclustered(qtbot, dv, lambda: dv.request(reload=True))
-    after = duplicates.library_clusters()
+    after = find_duplicates.library_clusters(window.lib)
     assert _ids(dv.clusters) == _ids(after)
     assert all(len(set(ids) & {m.id for m in cl.members}) <= 1 for cl in after)
 
@@ -202,22 +202,55 @@ def test_threshold_slider_and_options_recluster_live(qtbot, window, review, corp
     dv = review()
     assert dv.slider.value() == dupes.DEFAULT_THRESHOLD
     _reclustered(qtbot, dv, lambda: dv.rotations.setChecked(False))
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters(rotations=False))
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib, rotations=False))
     _reclustered(qtbot, dv, lambda: dv.slider.setValue(0))
-    strict = duplicates.library_clusters(threshold=0, rotations=False)
+    strict = find_duplicates.library_clusters(window.lib, threshold=0, rotations=False)
     assert _ids(dv.clusters) == _ids(strict)
     _reclustered(qtbot, dv, lambda: dv.slider.setValue(10))
-    loose = duplicates.library_clusters(threshold=10, rotations=False)
+    loose = find_duplicates.library_clusters(window.lib, threshold=10, rotations=False)
     assert _ids(dv.clusters) == _ids(loose)
     assert len(strict) < len(loose), "the corpus subset has copies between 1 and 10 bits apart"
     assert dv.cluster_list.count() == len(loose)
     # ] raises the threshold from the keyboard
     _reclustered(qtbot, dv, lambda: qtbot.keyClick(dv.cluster_list, Qt.Key.Key_BracketRight))
     assert dv.slider.value() == 11
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters(threshold=11, rotations=False))
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib, threshold=11, rotations=False))
     _reclustered(qtbot, dv, lambda: dv.tier_combo.setCurrentIndex(dv.tier_combo.findData(dupes.EXACT)))
-    assert _ids(dv.clusters) == _ids(duplicates.library_clusters(tier=dupes.EXACT))
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib, tiers=dupes.EXACT))
     assert {c.tier for c in dv.clusters} == {dupes.EXACT}
+    assert not dv.slider.isEnabled()
+
+
+def test_edited_copy_shows_where_the_crop_lies_on_the_keeper(qtbot, window, review, corpus, tmp_path) -> None:
+    names = ("g20_calla.jpg", "g20_calla_crop16x9.jpg", "g02_coffee.jpg", "g02_coffee_watermark.jpg")
+    _analyze(window, _copy(corpus, tmp_path / "photos", (), names), ("thumbnails", "hashes", "tags"))
+    dv = review()
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib))
+    c = _go_to(qtbot, dv, "g20_calla_crop16x9.jpg")
+    assert c.tier == dupes.EDITED and _name(c.keeper) == "g20_calla.jpg"
+    crop = next(m for m in c.members if m.id != c.keeper)
+    assert c.keeper_reason.startswith("uncropped: ") and c.keeper_reason in dv.compare.header.text()
+    # the keeper's view frames where the 16:9 copy lies, in the keeper's pixels, named with its edit
+    keeper_col, crop_col = dv.compare.column_of(c.keeper), dv.compare.column_of(crop.id)
+    assert keeper_col and crop_col and not crop_col.region_items
+    (frame,) = keeper_col.region_items
+    x, y, w, h = crop.transform.crop
+    assert frame.rect().getRect() == (x, y, w, h) and (x, w) == (0, 1400) and abs(y - 59) <= 3
+    label = frame.childItems()[0]
+    assert label.text() == "crop: g20_calla_crop16x9.jpg" and frame.scene() is keeper_col.view.scene()
+    match = crop_col.values["Match"].text
+    assert match.startswith("edited: crop, ") and match.endswith("% of the keeper")
+    qtbot.keyClick(dv.cluster_list, Qt.Key.Key_Right)  # the crop in focus: its frame is drawn solid
+    assert keeper_col.region_items[0].pen().style() == Qt.PenStyle.SolidLine
+    qtbot.waitUntil(lambda: not keeper_col.view.pixmap_item.pixmap().isNull(), timeout=10_000)
+    dv.grab().save(str(tmp_path / "edited_review.png"))
+    # a watermarked copy: the same frame, the edit named
+    c = _go_to(qtbot, dv, "g02_coffee_watermark.jpg")
+    marked = dv.compare.column_of(next(m.id for m in c.members if m.id != c.keeper))
+    assert "watermark" in marked.values["Match"].text
+    # the edited tier alone, from the menu
+    _reclustered(qtbot, dv, lambda: dv.tier_combo.setCurrentIndex(dv.tier_combo.findData(dupes.EDITED)))
+    assert _ids(dv.clusters) == _ids(find_duplicates.library_clusters(window.lib, tiers=dupes.EDITED))
     assert not dv.slider.isEnabled()
 
 

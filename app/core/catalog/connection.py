@@ -20,6 +20,7 @@ from app.core.catalog.models import (
     STUDIO_MODELS,
     Collection,
     CollectionPhoto,
+    EditCheck,
     Photo,
     PhotoDetail,
     PhotoPlace,
@@ -132,10 +133,15 @@ def _migration_8(database: Database) -> None:
     database.create_tables([PhotoPlace])
 
 
+def _migration_9(database: Database) -> None:
+    """The edited tier's cache of geometric checks per pair of files (a new catalog already has it)."""
+    database.create_tables([EditCheck])
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-    _migration_8,
+    _migration_8, _migration_9,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = 0x7E55E4A  # PostgreSQL advisory lock key: one migrating workstation at a time

@@ -1,4 +1,5 @@
-"""The duplicate finder over the catalog: loads hashes and facts, remembers "not duplicates"."""
+"""The duplicate finder's catalog side: loads hashes and facts, remembers "not duplicates", prints
+clusters as JSON (the finder itself: app/core/find_duplicates.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
         Photo.select(
             Photo.id, Photo.path, Photo.width, Photo.height, Photo.format, Photo.size, PhotoDetail.exif_json,
             Photo.gps_lat, Photo.taken_at, Photo.sha256, Photo.phash, Photo.orientation_phashes, Photo.detail,
-            Photo.lightness, Photo.jpeg_quality, PhotoDetail.colors_json,
+            Photo.lightness, Photo.jpeg_quality, PhotoDetail.colors_json, Photo.make, Photo.model,
         )
         .join(PhotoDetail, JOIN.LEFT_OUTER, on=(PhotoDetail.photo == Photo.id))
         .where((Photo.status == OK) & Photo.phash.is_null(False))
@@ -41,6 +42,7 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
             has_exif=bool(p.exif_json and p.exif_json not in ("{}", "null") and '"exif": {}' not in p.exif_json),
             has_gps=p.gps_lat is not None, taken_at=p.taken_at, jpeg_quality=p.jpeg_quality,
             colors=p.colors_json,  # raw text: parsed only for cluster members
+            camera=" ".join(filter(None, (p.make, p.model))),
         )  # fmt: skip
         if p.sha256:
             sha[p.id] = p.sha256
@@ -55,15 +57,6 @@ def load(photo_ids: list[int] | None = None) -> tuple[dupes.HashSet, dict[int, d
 
 def not_duplicate_pairs() -> list[tuple[int, int]]:
     return list(NotDuplicate.select(NotDuplicate.a, NotDuplicate.b).tuples())
-
-
-def library_clusters(
-    *, tier: str = dupes.SIMILAR, threshold: int = dupes.DEFAULT_THRESHOLD, rotations: bool = True
-) -> list[dupes.Cluster]:
-    hashes, facts, sha = load()
-    return dupes.find_clusters(
-        hashes, facts, sha, tier=tier, threshold=threshold, rotations=rotations, not_duplicates=not_duplicate_pairs()
-    )
 
 
 def mark_not_duplicates(lib: Any, photo_ids: list[int]) -> int:
@@ -95,6 +88,11 @@ def cluster_json(c: dupes.Cluster, facts: dict[int, dupes.PhotoFacts] | None = N
                 "distance": m.distance,
                 "similarity": m.similarity,
                 "keep": m.id == c.keeper,
+                "tier": m.tier,
+                # the edited tier's geometry toward the keeper (None: no geometric match with it)
+                "transform": m.transform.as_json() if m.transform else None,
+                "inliers": m.transform.inliers if m.transform else None,
+                "edits": list(m.transform.edits) if m.transform else [],
             }
             for m in c.members
         ],

@@ -254,6 +254,24 @@ class PhotoPlace(BaseModel):
         )
 
 
+class EditCheck(BaseModel):
+    """The edited tier's geometric check of two photos, keyed by content (the SHA-256 of both files,
+    sha_a < sha_b): done once, redone only when a file changes (a new SHA-256) or the check's
+    algorithm version does (app/core/edit_match.py VERSION)."""
+
+    sha_a = TextField()
+    sha_b = TextField()
+    version = IntegerField()
+    matched = BooleanField()
+    inliers = IntegerField()
+    matrix_json = TextField(null=True)  # 2x3 similarity from a's oriented pixels to b's
+    edits = TextField(default="")  # comma-separated: crop, watermark, colour
+    checked_at = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("sha_a", "sha_b")
+
+
 class TrashRecord(BaseModel):
     photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="trash_records")
     path = TextField()
@@ -348,5 +366,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     LibraryRoot,
     RootMount,
     PhotoPlace,
+    EditCheck,
 )
 STUDIO_MODELS = (ChangeLog, AnalysisClaim, LibraryRoot, RootMount)
