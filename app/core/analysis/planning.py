@@ -8,8 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from peewee import JOIN
+
 from app.core.analysis.work import stage_versions
-from app.core.catalog.models import OK, Photo, StageState
+from app.core.catalog.models import DETECTED, OK, Face, FaceVector, Photo, StageState
 from app.core.records import STAGES, Task
 
 
@@ -40,9 +42,44 @@ def pending_tasks(
         for pid, stage, version in states:
             if versions.get(stage) == version:
                 finished[pid].add(stage)
-    tasks = []
+    undescribed = _photos_with_undescribed_faces() if "descriptors" in stages else set()  # people
+    tasks: dict[int, Task] = {}
     for pid, path in query.order_by(Photo.id).tuples():
         todo = tuple(s for s in stages if s not in finished[pid])
+        todo = _descriptor_stages(todo, stages, pid in undescribed)  # people
         if todo:
-            tasks.append(Task(path=path, stages=todo, thumbs_dir=str(thumbs_dir)))
-    return tasks
+            tasks[pid] = Task(path=path, stages=todo, thumbs_dir=str(thumbs_dir))
+    _add_known_faces(tasks)  # people
+    return list(tasks.values())
+
+
+# -- people: the descriptors stage describes the faces "faces" finds and those already in the catalog
+def _photos_with_undescribed_faces() -> set[int]:
+    """Photos with a face that has no descriptor row yet (read from XMP, or kept through a re-run),
+    unless describing failed there at the current version (it would fail again: --force retries)."""
+    failed = StageState.select(StageState.photo).where(
+        (StageState.stage == "descriptors")
+        & (StageState.status == "failed")
+        & (StageState.version == stage_versions()["descriptors"])
+    )
+    query = Face.select(Face.photo).join(FaceVector, JOIN.LEFT_OUTER, on=(FaceVector.face == Face.id))
+    return {pid for (pid,) in query.where(FaceVector.face.is_null() & Face.photo.not_in(failed)).distinct().tuples()}
+
+
+def _descriptor_stages(todo: tuple[str, ...], stages: Sequence[str], undescribed: bool) -> tuple[str, ...]:
+    """Descriptors follow faces: new boxes need them, and so do faces that have none."""
+    if "descriptors" in stages and "descriptors" not in todo and ("faces" in todo or undescribed):
+        return tuple(s for s in STAGES if s in todo or s == "descriptors")
+    return todo
+
+
+def _add_known_faces(tasks: dict[int, Task]) -> None:
+    """The catalog's faces each describing task needs: all of them where "faces" does not run,
+    else those it keeps whatever the detector says (from XMP or the user)."""
+    wanted = [pid for pid, t in tasks.items() if "descriptors" in t.stages]
+    for lo in range(0, len(wanted), 900):
+        rows = Face.select(Face.photo, Face.id, Face.x, Face.y, Face.w, Face.h, Face.source)
+        for pid, fid, x, y, w, h, source in rows.where(Face.photo.in_(wanted[lo : lo + 900])).tuples():
+            task = tasks[pid]
+            if "faces" not in task.stages or source != DETECTED:
+                task.known_faces.append((fid, (x, y, w, h)))

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from app.core.analysis import colors, hashing, thumbnails
+from app.core.analysis import colors, face_vectors, hashing, thumbnails
 from app.core.analysis.decode import Decoded, DecodeError, decode_image
 from app.core.analysis.metadata import extract_metadata
 from app.core.analysis.tagging import face_tags
@@ -27,7 +27,7 @@ MAX_FILE_BYTES = 2 << 30  # 2 GiB: beyond any real photo; refuse before reading 
 @cache
 def stage_versions() -> dict[str, int]:
     """Algorithm version of every stage: bump one and only that stage re-runs."""
-    from app.core.analysis import faces, metadata, tagging
+    from app.core.analysis import face_descriptor, faces, metadata, tagging
 
     return {
         "metadata": metadata.VERSION,
@@ -35,6 +35,7 @@ def stage_versions() -> dict[str, int]:
         "colors": colors.VERSION,
         "hashes": hashing.VERSION,
         "faces": faces.VERSION,
+        "descriptors": face_descriptor.DESCRIPTOR_VERSION,  # people
         "tags": tagging.TAGGER_VERSION,
     }
 
@@ -46,15 +47,18 @@ def _face_detector() -> Any:
     return FaceDetector()
 
 
-def _run_stage(stage: str, decoded: Decoded, out: Outcome, thumbs_dir: str) -> Any:
+def _run_stage(stage: str, decoded: Decoded, out: Outcome, task: Task) -> Any:
     if stage == "thumbnails":
-        return thumbnails.write_thumbnails(decoded.image, decoded.alpha, Path(thumbs_dir), out.sha256 or "")
+        return thumbnails.write_thumbnails(decoded.image, decoded.alpha, Path(task.thumbs_dir), out.sha256 or "")
     if stage == "colors":
         return colors.analyze_colors(decoded.image, decoded.alpha)
     if stage == "hashes":
         return hashing.compute_hashes(decoded.image)
     if stage == "faces":
         return _face_detector().detect(decoded.image, (decoded.width, decoded.height))
+    if stage == "descriptors":  # people: this run's faces (when "faces" ran) and the catalog's others
+        detected = [f.as_list() for f in out.results.get("faces", [])]
+        return face_vectors.describe_photo(decoded.image, (decoded.width, decoded.height), detected, task.known_faces)
     if stage == "tags":
         from app.core.analysis.efficientnet import Tagger  # the model is built once per worker, when needed
 
@@ -152,7 +156,7 @@ def process(task: Task) -> Outcome:
     for stage in task.stages:
         start = time.perf_counter()
         try:
-            out.results[stage] = _run_stage(stage, decoded, out, task.thumbs_dir)
+            out.results[stage] = _run_stage(stage, decoded, out, task)
         except Exception as exc:  # one failing stage must not lose the others
             out.stage_errors[stage] = f"{type(exc).__name__}: {exc}"
         out.versions[stage] = versions[stage]

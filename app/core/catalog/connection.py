@@ -7,9 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from peewee import SqliteDatabase
+from playhouse.migrate import SchemaMigrator, migrate
 
 from app.core.catalog import backups
-from app.core.catalog.models import ALL_MODELS, DETAIL_COLUMNS, PhotoDetail, SchemaVersion, db
+from app.core.catalog.models import (
+    ALL_MODELS,
+    DETAIL_COLUMNS,
+    Face,
+    FaceRejection,
+    FaceVector,
+    Person,
+    PhotoDetail,
+    SchemaVersion,
+    db,
+)
 from app.core.errors import CatalogCorruptError, CatalogLockedError
 
 # WAL lets readers (the GUI) run while one writer commits. A generous busy timeout makes a second
@@ -89,9 +100,22 @@ def _migration_5(database: SqliteDatabase) -> None:
             database.execute_sql(f"UPDATE photo SET {column} = NULL")
 
 
+def _migration_6(database: SqliteDatabase) -> None:
+    """People: persons and unnamed groups, each face's person and state, its descriptor, and "not
+    this person" per face (a new catalog already has them: migration 1 creates tables from the models)."""
+    database.create_tables([Person, FaceVector, FaceRejection])
+    have = {c.name for c in database.get_columns("face")}
+    fields = [Face.person, Face.person_state, Face.suggest_distance, Face.source]
+    missing = [f for f in fields if f.column_name not in have]
+    if missing:
+        migrator = SchemaMigrator.from_database(database)
+        migrate(*(migrator.add_column("face", f.column_name, f) for f in missing))
+    database.execute_sql("CREATE INDEX IF NOT EXISTS face_person_id_person_state ON face (person_id, person_state)")
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
-    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

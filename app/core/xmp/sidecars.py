@@ -20,10 +20,11 @@ from defusedxml import ElementTree as SafeET
 
 from app.core.records import Metadata, SidecarData, SidecarState
 from app.core.xmp import packet as xmp
+from app.core.xmp import regions
 
 MAX_SIDECAR = 16 << 20  # darktable histories can be long; anything beyond this is not a sidecar
 # tessera:tags lists the keywords Tessera itself put in the sidecar: the only ones it may take out
-NS = {**xmp.NS, "darktable": "http://darktable.sf.net/", "tessera": "http://ns.tessera.photo/1.0/"}
+NS = {**xmp.NS, **regions.NS, "darktable": "http://darktable.sf.net/", "tessera": "http://ns.tessera.photo/1.0/"}
 _RDF = "{" + NS["rdf"] + "}"
 _DESC = _RDF + "Description"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -149,6 +150,7 @@ def parse_sidecar(root: Element) -> SidecarData:
         title=facts.title,
         description=facts.description,
         tessera_tags=_existing(list(root.iter(_DESC)), _q("tessera", "tags")),
+        face_regions=facts.face_regions,
     )
 
 
@@ -173,6 +175,7 @@ def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     md.rating = data.rating if data.rating is not None else md.rating
     md.label = data.label or md.label
     md.title = data.title or md.title
+    md.face_regions = [*data.face_regions, *md.face_regions]  # names go to faces nobody named yet: first wins
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -327,11 +330,18 @@ def _atomic_write(target: Path, data: bytes) -> None:
 
 
 def write_sidecar(
-    photo_path: Path, tags: list[str], rating: int | None, label: str | None, *, ours: list[str] | None = None
+    photo_path: Path,
+    tags: list[str],
+    rating: int | None,
+    label: str | None,
+    *,
+    ours: list[str] | None = None,
+    faces: regions.FaceExport | None = None,
 ) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
 
-    Merges into the existing sidecar (found by `find_sidecar`) or creates `<photo name>.xmp`.
+    Merges into the existing sidecar (found by `find_sidecar`) or creates `<photo name>.xmp`; with
+    `faces`, its MWG face regions become the named faces (see regions.merge_regions).
     Raises SidecarError, without touching anything, when the existing sidecar is unreadable:
     overwriting it would lose whatever it held."""
     photo_path = Path(photo_path)
@@ -341,5 +351,7 @@ def write_sidecar(
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
     merge_into(root, tags, rating, label, ours=ours)
+    if faces is not None:
+        regions.merge_regions(_descriptions(root), faces.faces, faces.size)
     _atomic_write(target, _serialize(root, prefixes))
     return target
