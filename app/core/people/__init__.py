@@ -1,0 +1,1 @@
+"""People: face descriptors grouped into persons (Qt-free)."""

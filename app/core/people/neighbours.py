@@ -1,0 +1,103 @@
+"""Near neighbours among face descriptors without an n x n distance matrix.
+
+An inverted-file index: k-means cells over the vectors (trained on a sample), every vector in its
+nearest cell, and each cell's members compared, in blocks, with the members of the PROBES cells
+whose centres are nearest to its own. Faces of one person sit in one or two neighbouring cells, so
+this finds nearly every pair within a face-matching radius while computing a few percent of all
+distances. Up to `k` neighbours within the radius are kept per vector. Below EXACT_UP_TO vectors
+everything is compared with everything (one cell), which is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EXACT_UP_TO = 8192
+CELL_SIZE = 256  # mean vectors per cell: each query block then meets PROBES * 256 candidates
+PROBES = 10
+KMEANS_SAMPLE = 32768
+KMEANS_ROUNDS = 8
+QUERY_BLOCK = 512  # query rows per distance block (with 10 probes: ~512 x 2560 floats)
+SEED = 20240613  # fixed: the same library gives the same groups on every run
+
+
+def _squared_norms(x: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", x, x)
+
+
+def _nearest(x: np.ndarray, centres: np.ndarray, count: int = 1) -> np.ndarray:
+    """Indexes of the `count` centres nearest to each row of x (n x count), in blocks."""
+    c_norms = _squared_norms(centres)
+    out = np.empty((len(x), count), dtype=np.int64)
+    for start in range(0, len(x), 8192):
+        block = x[start : start + 8192]
+        d = c_norms[None, :] - 2.0 * block @ centres.T  # the query's own norm changes no ranking
+        if count == 1:
+            out[start : start + len(block), 0] = d.argmin(axis=1)
+        else:
+            part = np.argpartition(d, count - 1, axis=1)[:, :count]
+            order = np.take_along_axis(d, part, axis=1).argsort(axis=1)
+            out[start : start + len(block)] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+def _cells(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(centres, cell of each vector) by a few rounds of k-means on a sample."""
+    n = len(x)
+    count = max(1, n // CELL_SIZE) if n > EXACT_UP_TO else 1
+    if count == 1:
+        return x.mean(axis=0, keepdims=True), np.zeros(n, dtype=np.int64)
+    rng = np.random.default_rng(SEED)
+    sample = x[rng.choice(n, size=min(n, KMEANS_SAMPLE), replace=False)]
+    centres = sample[rng.choice(len(sample), size=count, replace=False)].copy()
+    for _ in range(KMEANS_ROUNDS):
+        assigned = _nearest(sample, centres)[:, 0]
+        sums = np.zeros_like(centres)
+        np.add.at(sums, assigned, sample)
+        counts = np.bincount(assigned, minlength=count)
+        filled = counts > 0
+        centres[filled] = sums[filled] / counts[filled, None]
+    return centres, _nearest(x, centres)[:, 0]
+
+
+def neighbour_pairs(vectors: np.ndarray, radius: float, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j, distance) with i < j, each vector keeping up to `k` of its nearest neighbours
+    within `radius` (a pair is kept when either end keeps it)."""
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = len(x)
+    if n < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=np.float32)
+    centres, cell = _cells(x)
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(len(centres) + 1))
+    probes = _nearest(centres, centres, min(PROBES, len(centres)))
+    norms = _squared_norms(x)
+    found_i, found_j, found_d = [], [], []
+    for c in range(len(centres)):
+        members = order[bounds[c] : bounds[c + 1]]
+        if not len(members):
+            continue
+        pool = np.concatenate([order[bounds[p] : bounds[p + 1]] for p in probes[c]])
+        pool_x, pool_norms = x[pool], norms[pool]
+        for start in range(0, len(members), QUERY_BLOCK):
+            queries = members[start : start + QUERY_BLOCK]
+            d2 = norms[queries, None] + pool_norms[None, :] - 2.0 * (x[queries] @ pool_x.T)
+            d2[pool[None, :] == queries[:, None]] = np.inf  # not oneself
+            keep = min(k, len(pool) - 1)
+            if keep <= 0:
+                continue
+            nearest = np.argpartition(d2, keep - 1, axis=1)[:, :keep] if keep < len(pool) else \
+                np.broadcast_to(np.arange(len(pool)), d2.shape)  # fmt: skip
+            dist2 = np.take_along_axis(d2, nearest, axis=1)
+            rows, cols = np.nonzero(dist2 <= radius * radius)
+            found_i.append(queries[rows])
+            found_j.append(pool[nearest[rows, cols]])
+            found_d.append(np.sqrt(np.maximum(dist2[rows, cols], 0.0)))
+    if not found_i:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=np.float32)
+    i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d).astype(np.float32)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    _, first = np.unique(lo * n + hi, return_index=True)
+    return lo[first], hi[first], d[first]
