@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 from peewee import SqliteDatabase
 
-from app.core.analysis.pipeline import Cancelled, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.planning import pending_tasks, validate_stages
 from app.core.catalog import backups
 from app.core.catalog.connection import open_catalog, quick_check
@@ -142,7 +142,7 @@ class Library:
         processes: int | None = None,
     ) -> RunStats:
         tasks = pending_tasks(self.thumbs_dir, validate_stages(stages), force=force, photo_ids=photo_ids)
-        return run_tasks(
+        stats = run_tasks(
             tasks,
             self.writer,
             phase="analyzing",
@@ -151,6 +151,19 @@ class Library:
             cancelled=cancelled,
             processes=processes,
         )
+        self.place_new_faces(progress)
+        return stats
+
+    def place_new_faces(self, progress: ProgressCallback | None = None) -> None:
+        """New faces join the people: suggestions for named persons, groups for the rest."""
+        from app.core.catalog.people import unplaced_count
+        from app.core.people.persons import update_people
+
+        waiting = unplaced_count()
+        if waiting:
+            if progress:
+                progress(Progress(phase="grouping faces", total=waiting))
+            update_people(self)
 
     # -- reading ----------------------------------------------------------------------------------
     def photo_count(self) -> int:

@@ -354,3 +354,38 @@ def delete_person(person_id: int) -> int:
     n = Face.update(person=None, person_state=None, suggest_distance=None).where(Face.person == person_id).execute()
     Person.delete().where(Person.id == person_id).execute()
     return n
+
+
+# -- placing (writer thread) ---------------------------------------------------------------------------
+Placement = tuple[int, int | None, str, float | None]  # (face, person or group, state, distance)
+
+
+def apply_placements(placements: Sequence[Placement]) -> int:
+    """Store where the placing code put faces. A negative person number is a group to create (the
+    same number, the same group). Faces the user confirmed or rejected for that person meanwhile
+    are left alone. Returns how many faces moved."""
+    existing = {pid for (pid,) in Person.select(Person.id).tuples()}
+    fresh: dict[int, int] = {}
+    rows = []
+    for face, person, state, distance in placements:
+        if person is not None and person < 0:
+            if person not in fresh:
+                fresh[person] = new_group()
+            person = fresh[person]
+        elif person is not None and person not in existing:
+            continue  # merged or deleted meanwhile: the face stays unplaced, placed next time
+        rows.append((person, state, distance, face, person))
+    database = Face._meta.database
+    p = database.param
+    sql = (
+        f"UPDATE face SET person_id = {p}, person_state = {p}, suggest_distance = {p} WHERE id = {p}"
+        f" AND (person_state IS NULL OR person_state <> '{CONFIRMED}') AND NOT EXISTS"
+        f" (SELECT 1 FROM face_rejection r WHERE r.face_id = face.id AND r.person_id = {p})"
+    )
+    moved = 0
+    for lo in range(0, len(rows), 5000):
+        cursor = database.cursor()
+        cursor.executemany(sql, rows[lo : lo + 5000])
+        moved += cursor.rowcount
+    drop_empty_groups()
+    return moved
