@@ -94,7 +94,9 @@ def group_faces(vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> np
         na, nb = size[keep], size[gone]
         total = na + nb
         gap = mean[keep] - mean[gone]
-        spread[keep] = (na * spread[keep] + nb * spread[gone]) / total + na * nb / total**2 * np.einsum("ij,ij->i", gap, gap)
+        spread[keep] = (na * spread[keep] + nb * spread[gone]) / total + na * nb / total**2 * np.einsum(
+            "ij,ij->i", gap, gap
+        )
         mean[keep] = (na[:, None] * mean[keep] + nb[:, None] * mean[gone]) / total[:, None]
         size[keep] = total
         parent[gone] = keep
