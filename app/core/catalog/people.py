@@ -389,3 +389,29 @@ def apply_placements(placements: Sequence[Placement]) -> int:
         moved += cursor.rowcount
     drop_empty_groups()
     return moved
+
+
+def people_listing(include_loose: bool = False) -> list[dict[str, object]]:
+    """`tessera people --json`: named persons (confirmed faces, then suggestions), then unnamed
+    groups, each with its faces (boxes in displayed pixels); with `include_loose`, faces in no group
+    last, under id null."""
+    order = {s.id: i for i, s in enumerate(person_summaries())}
+    names = dict(Person.select(Person.id, Person.name).tuples())
+    faces: dict[int | None, list[dict[str, object]]] = {}
+    where = Photo.status == OK
+    if not include_loose:
+        where &= Face.person.is_null(False)
+    rows = (
+        Face.select(Face.person, Face.id, Photo.path, Face.x, Face.y, Face.w, Face.h, Face.person_state)
+        .join(Photo, on=(Face.photo == Photo.id))
+        .where(where)
+        .order_by(Face.person, Face.person_state, Face.id)
+        .tuples()
+    )
+    for pid, fid, path, x, y, w, h, state in rows:
+        face = {"face_id": fid, "photo": path, "box": [x, y, w, h], "state": state or UNNAMED}
+        faces.setdefault(pid, []).append(face)
+    listing = [{"id": pid, "name": names.get(pid), "faces": faces.get(pid, [])} for pid in sorted(order, key=order.get)]
+    if include_loose and faces.get(None):
+        listing.append({"id": None, "name": None, "faces": faces[None]})
+    return listing

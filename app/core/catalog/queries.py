@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from peewee import JOIN, SQL, Expression, Node, NodeList, Ordering, fn
 
-from app.core.catalog.models import OK, Photo, PhotoColor, PhotoTag, Tag
+from app.core.catalog.models import CONFIRMED, OK, UNNAMED, Face, Photo, PhotoColor, PhotoTag, Tag
 
 # Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
 SORTS = {
@@ -38,6 +38,8 @@ class Filter:
     folder: str = ""  # photos under this folder
     statuses: tuple[str, ...] = (OK,)
     photo_ids: tuple[int, ...] | None = None  # restrict to these (e.g. a duplicate cluster)
+    person_ids: tuple[int, ...] = ()  # photos with a confirmed face of each person (or group) listed
+    any_person: bool = False  # persons combine with OR instead of AND
     sort: str = "date"
     descending: bool = False
 
@@ -73,6 +75,13 @@ def _color_exists(name: str, share: float) -> Expression:
     return Photo.id.in_(sub)
 
 
+def _person_exists(ids: tuple[int, ...]) -> Expression:
+    """Photos with a face of one of these persons (confirmed: suggestions are not answers yet) or
+    groups, from the (person, state) index."""
+    sub = Face.select(Face.photo).where(Face.person.in_(list(ids)) & Face.person_state.in_([CONFIRMED, UNNAMED]))
+    return Photo.id.in_(sub)
+
+
 def _text_clause(word: str) -> Expression:
     like = f"%{word}%"
     tagged = PhotoTag.select(PhotoTag.photo).join(Tag).where(Tag.name**like)
@@ -102,6 +111,11 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
             where.extend(_tag_exists((t,)) for t in f.tags)
     for name, share in f.colors:
         where.append(_color_exists(name, share))
+    if f.person_ids:
+        if f.any_person:
+            where.append(_person_exists(f.person_ids))
+        else:
+            where.extend(_person_exists((p,)) for p in f.person_ids)
     if f.camera:
         like = f"%{f.camera}%"
         where.append((Photo.make**like) | (Photo.model**like))

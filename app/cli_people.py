@@ -1,0 +1,97 @@
+"""`tessera people`: list the persons and unnamed groups, and take the decisions only a person
+takes (name, merge, confirm, reject, name one face). app/cli.py registers it; no GUI module here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+ACTIONS = ("name", "merge", "confirm", "reject", "name-face", "forget", "regroup")
+
+
+class PeopleUsage(Exception):
+    """Bad arguments found while running: app.cli turns it into exit 2 with the message."""
+
+
+def add_parser(add: Callable[..., argparse.ArgumentParser], func: Callable[[argparse.Namespace], int]) -> None:
+    p = add("people", func, "persons and unnamed groups of faces; name, merge, confirm, reject")
+    p.add_argument(
+        "--json", action="store_true", help="print JSON: [{id, name, faces: [{face_id, photo, box, state}]}]"
+    )
+    p.add_argument("--all", action="store_true", help="also list the faces in no group (under id null)")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    a = actions.add_parser("name", help="name a group (its faces become that person's) or rename a person")
+    a.add_argument("id", type=int, help="person or group id (from tessera people)")
+    a.add_argument("name")
+    a = actions.add_parser("merge", help="merge persons or groups into the first (a named one gives the name)")
+    a.add_argument("ids", type=int, nargs="+", metavar="ID")
+    a = actions.add_parser("confirm", help="yes, these suggestions are the person (all of them without FACE)")
+    a.add_argument("id", type=int)
+    a.add_argument("faces", type=int, nargs="*", metavar="FACE")
+    a = actions.add_parser("reject", help="not this person: the faces leave and are never suggested to it again")
+    a.add_argument("id", type=int)
+    a.add_argument("faces", type=int, nargs="+", metavar="FACE")
+    a = actions.add_parser("name-face", help="say who one face is (face ids: tessera show PHOTO --json)")
+    a.add_argument("face", type=int)
+    a.add_argument("name")
+    a = actions.add_parser("forget", help="forget a person or dissolve a group: its faces become unnamed")
+    a.add_argument("id", type=int)
+    a = actions.add_parser("regroup", help="group the unnamed faces again (names and confirmed faces stay)")
+    a.add_argument("--threshold", type=float, help="new grouping distance (default 0.55; lower: stricter)")
+
+
+def run(lib: Any, args: argparse.Namespace) -> str | None:
+    """Do the action (None: list). Returns what to print, or None when the listing was printed."""
+    from peewee import DoesNotExist
+
+    from app.core.people import persons
+
+    lib.place_new_faces()  # faces an interrupted analysis left unplaced
+    try:
+        if args.action == "name":
+            pid = persons.name(lib, args.id, args.name)
+            return f"{args.name}: person {pid}"
+        if args.action == "merge":
+            return f"merged into {persons.merge(lib, args.ids)}"
+        if args.action == "confirm":
+            return f"{persons.confirm(lib, args.id, args.faces or None)} face(s) confirmed"
+        if args.action == "reject":
+            return f"{persons.reject(lib, args.id, args.faces)} face(s) taken out of {args.id}"
+        if args.action == "name-face":
+            return f"face {args.face} is {args.name} (person {persons.name_face(lib, args.face, args.name)})"
+        if args.action == "forget":
+            return f"{persons.forget(lib, args.id)} face(s) unnamed"
+        if args.action == "regroup":
+            report = (
+                persons.set_threshold(lib, args.threshold)
+                if args.threshold
+                else persons.update_people(lib, regroup=True)
+            )
+            return report.summary()
+    except DoesNotExist as exc:
+        raise PeopleUsage(f"no person, group or face {getattr(args, 'id', getattr(args, 'face', ''))}") from exc
+    except ValueError as exc:
+        raise PeopleUsage(str(exc)) from exc
+    _print_listing(args.json, args.all)
+    return None
+
+
+def _print_listing(as_json: bool, include_loose: bool) -> None:
+    import json
+
+    from app.core.catalog import people
+
+    if as_json:
+        json.dump(people.people_listing(include_loose), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    summaries = people.person_summaries()
+    for s in summaries:
+        ask = f"   {s.suggested} to confirm: tessera people confirm {s.id}" if s.suggested else ""
+        photos = f"{s.photos:>6} photos" if s.name else ""
+        print(f"{s.id:>6}  {s.label[:32]:32}  {s.faces:>6} faces {photos}{ask}")
+    named = sum(1 for s in summaries if s.name)
+    loose = len(people.loose_faces())
+    print(f"{named} persons, {len(summaries) - named} unnamed groups, {loose} faces in no group", file=sys.stderr)
