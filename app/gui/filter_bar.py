@@ -45,6 +45,8 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self._folder = ""
         self._tags: list[str] = []
+        self._persons: list[tuple[int, str]] = []  # (person or group id, label) chips
+        self._person_ids: dict[str, int] = {}  # lower-cased name -> id, for typed names
         self._sort = ("date", False)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._emit)
@@ -81,6 +83,16 @@ class FilterBar(QWidget):
         self.tag_mode.addItems(["all tags", "any tag"])
         self.tag_chips = QHBoxLayout()
         self.tag_chips.setSpacing(4)
+        self.person_input = QLineEdit(placeholderText="Add person…", maximumWidth=140)
+        self.person_names = QStringListModel(self)
+        people_completer = QCompleter(self.person_names, self)
+        people_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.person_input.setCompleter(people_completer)
+        self.person_mode = QComboBox()
+        self.person_mode.addItems(["all of them", "any of them"])
+        self.person_mode.setToolTip("Photos with every person listed, or with any of them")
+        self.person_chips = QHBoxLayout()
+        self.person_chips.setSpacing(4)
         self.similar_label = QLabel()
         self.similar_clear = QPushButton("Clear", toolTip="Back to the filtered photos (Clear Filters also does)")
         self.similar_banner = QWidget(objectName="similarBanner")
@@ -122,6 +134,11 @@ class FilterBar(QWidget):
             bottom.addWidget(b)
         bottom.addWidget(QLabel("≥"))
         bottom.addWidget(self.min_share)
+        bottom.addSpacing(16)
+        bottom.addWidget(QLabel("People:"))
+        bottom.addLayout(self.person_chips)
+        bottom.addWidget(self.person_input)
+        bottom.addWidget(self.person_mode)
         bottom.addStretch(1)
         banner = QHBoxLayout(self.similar_banner)
         banner.setContentsMargins(8, 2, 4, 2)
@@ -142,8 +159,9 @@ class FilterBar(QWidget):
         self.until.textChanged.connect(self.schedule)
         for w in (self.gps,):
             w.toggled.connect(self.schedule)
-        for combo in (self.faces, self.format, self.rating, self.tag_mode):
+        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.person_mode):
             combo.currentIndexChanged.connect(self.schedule)
+        self.person_input.returnPressed.connect(self._add_typed_person)
         for b in self.color_buttons.values():
             b.toggled.connect(self.schedule)
         self.min_share.valueChanged.connect(self.schedule)
@@ -190,6 +208,8 @@ class FilterBar(QWidget):
             formats=() if fmt == FORMATS[0] else (fmt,),
             min_rating=self.rating.currentIndex() or None,
             folder=self._folder,
+            person_ids=tuple(pid for pid, _ in self._persons),
+            any_person=self.person_mode.currentIndex() == 1,
             statuses=BROWSE_STATUSES,
             sort=self._sort[0],
             descending=self._sort[1],
@@ -206,6 +226,11 @@ class FilterBar(QWidget):
         self.camera.addItems(["", *cameras])
         self.camera.setCurrentText(current)
         self.camera.blockSignals(False)
+
+    def set_people(self, names: dict[str, int]) -> None:
+        """The named persons the person field completes (name -> id)."""
+        self._person_ids = {n.lower(): pid for n, pid in names.items()}
+        self.person_names.setStringList(sorted(names, key=str.lower))
 
     # -- changes from elsewhere (sidebar, inspector) ----------------------------------------------
     def set_sort(self, key: str, descending: bool) -> None:
@@ -226,6 +251,26 @@ class FilterBar(QWidget):
         self._tags = [t for t in self._tags if t != name]
         self._rebuild_chips()
         self.schedule()
+
+    def add_person(self, person_id: int, label: str) -> None:
+        if all(pid != person_id for pid, _ in self._persons):
+            self._persons.append((person_id, label))
+            self._rebuild_chips()
+            self.schedule()
+
+    def remove_person(self, person_id: int) -> None:
+        self._persons = [(pid, label) for pid, label in self._persons if pid != person_id]
+        self._rebuild_chips()
+        self.schedule()
+
+    def _add_typed_person(self) -> None:
+        name = self.person_input.text().strip()
+        pid = self._person_ids.get(name.lower())
+        if pid is not None:
+            self.add_person(pid, next(n for n in self.person_names.stringList() if n.lower() == name.lower()))
+            self.person_input.clear()
+        else:
+            self.person_input.setToolTip(f"No person named {name!r}: name people in the People window")
 
     def set_color(self, name: str, share: float | None = None) -> None:
         if share is not None:
@@ -263,13 +308,14 @@ class FilterBar(QWidget):
         self.since.clear()
         self.until.clear()
         self.gps.setChecked(False)
-        for combo in (self.faces, self.format, self.rating, self.tag_mode):
+        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.person_mode):
             combo.setCurrentIndex(0)
         for b in self.color_buttons.values():
             b.setChecked(False)
         for w in self.findChildren(QWidget):
             w.blockSignals(False)
         self._tags.clear()
+        self._persons.clear()
         self._folder = ""
         self._rebuild_chips()
         self.schedule()
@@ -279,12 +325,18 @@ class FilterBar(QWidget):
         self.tag_input.clear()
 
     def _rebuild_chips(self) -> None:
-        while self.tag_chips.count():
-            item = self.tag_chips.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        for layout in (self.tag_chips, self.person_chips):
+            while layout.count():
+                item = layout.takeAt(0)
+                if item.widget():
+                    item.widget().deleteLater()
         for name in self._tags:
             chip = QToolButton(text=f"{name}  ✕", toolTip=f"Remove the tag filter {name!r}")
             chip.setObjectName("tagChip")
             chip.clicked.connect(lambda _=False, n=name: self.remove_tag(n))
             self.tag_chips.addWidget(chip)
+        for pid, label in self._persons:
+            chip = QToolButton(text=f"{label}  ✕", toolTip=f"Remove the person filter {label!r}")
+            chip.setObjectName("personChip")
+            chip.clicked.connect(lambda _=False, p=pid: self.remove_person(p))
+            self.person_chips.addWidget(chip)

@@ -31,9 +31,11 @@ from PySide6.QtWidgets import (
 from app.core import tags as tag_ops
 from app.core import trash
 from app.core.catalog import facets, queries
+from app.core.catalog.people import person_label, person_summaries
 from app.core.catalog.queries import Filter
 from app.core.ingest.importer import ImportReport
 from app.core.library import Library
+from app.core.people import persons
 from app.core.similar import SimilarityIndex
 from app.core.stats import library_stats
 from app.core.xmp.export import ExportReport, export_sidecars
@@ -44,6 +46,7 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
+from app.gui.people_view import PeopleWindow
 from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
 from app.gui.sidebar import Sidebar
@@ -73,6 +76,7 @@ class MainWindow(QMainWindow):
         self.viewers: list[Viewer] = []
         self.dupes_window: DupesWindow | None = None
         self.trash_window: TrashedPhotosWindow | None = None
+        self.people_window: PeopleWindow | None = None
         self._last_refresh = 0.0
         self.last_report: ImportReport | None = None
         self._similarity: SimilarityIndex | None = None  # loaded on the first Find Similar, kept until a job ends
@@ -183,6 +187,9 @@ class MainWindow(QMainWindow):
         self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
                                          "Compare duplicate photos and trash the extra copies")  # fmt: skip
         photo_menu.addAction(self.dupes_action)
+        self.people_action = self._action("&People…", self.show_people, "Ctrl+Shift+P",
+                                          "Name the people in your photos: faces that look alike, grouped")  # fmt: skip
+        photo_menu.addAction(self.people_action)
         photo_menu.addSeparator()
         self.rating_menu = self._make_rating_menu(photo_menu)
         help_menu = self.menuBar().addMenu("&Help")
@@ -279,6 +286,7 @@ class MainWindow(QMainWindow):
     # -- browsing ---------------------------------------------------------------------------------
     def refresh_all(self) -> None:
         self.filter_bar.set_known([name for name, _, _ in queries.tag_counts()], [c for c, _ in facets.camera_counts()])
+        self.filter_bar.set_people({s.name: s.id for s in person_summaries() if s.name})
         self.sidebar.refresh()
         current = self.filter_bar.current()
         self.apply_filter(current if current is not None else Filter())
@@ -322,6 +330,10 @@ class MainWindow(QMainWindow):
             bar.set_dates(*value)
         elif kind == "faces":
             bar.set_faces(*value)
+        elif kind == "person":
+            bar.add_person(value, person_label(value))
+        elif kind == "people":
+            self.show_people()
         elif kind == "duplicates":
             self.review_duplicates()
 
@@ -381,10 +393,55 @@ class MainWindow(QMainWindow):
             return None
         viewer = Viewer(self.lib.thumbs_dir, self.model.ids(), index.row())
         viewer.rating_set.connect(lambda pid, rating: self.rate([pid], rating))
+        viewer.face_named.connect(lambda fid, name: self.name_face(viewer, fid, name))
         viewer.destroyed.connect(lambda *_: self.viewers.remove(viewer) if viewer in self.viewers else None)
         self.viewers.append(viewer)
         viewer.show()
         return viewer
+
+    # -- people -----------------------------------------------------------------------------------
+    def show_people(self) -> PeopleWindow:
+        if self.people_window is None:  # one window; it deletes itself when closed
+            self.people_window = PeopleWindow(self.lib, self)
+            self.people_window.library_changed.connect(self.people_changed)
+            self.people_window.open_photo.connect(self.show_photo)
+            self.people_window.destroyed.connect(lambda *_: setattr(self, "people_window", None))
+        else:
+            self.people_window.reload()
+        self.people_window.show()
+        self.people_window.raise_()
+        self.people_window.activateWindow()
+        return self.people_window
+
+    def name_face(self, viewer: Viewer, face_id: int, name: str) -> None:
+        """A face named in the viewer: confirmed as that person, shown at once everywhere."""
+        persons.name_face(self.lib, face_id, name)
+        viewer.show_faces()
+        self.statusBar().showMessage(f"Named {name}", 5000)
+        self.people_changed()
+
+    def people_changed(self) -> None:
+        """Names changed: the sidebar, the person filter's names, the inspector and the viewers follow."""
+        self.sidebar.refresh()
+        self.filter_bar.set_people({s.name: s.id for s in person_summaries() if s.name})
+        self.inspector.show_photo(self.inspector.photo_id)
+        for viewer in self.viewers:
+            viewer.show_faces()
+        if self.filter_bar.current() is not None and self.filter_bar.current().person_ids:
+            self.apply_filter(self.filter_bar.current())
+        if self.people_window is not None and self.sender() is not self.people_window:
+            self.people_window.reload()
+
+    def show_photo(self, photo_id: int) -> None:
+        """Bring a photo up in the viewer (from the People window), even when the filter hides it."""
+        if self.model.row_of(photo_id) is None:
+            self.filter_bar.reset()
+            self.apply_filter(self.filter_bar.current() or Filter())
+        row = self.model.row_of(photo_id)
+        if row is not None:
+            self.grid.selectionModel().setCurrentIndex(self.model.index(row),
+                                                       QItemSelectionModel.SelectionFlag.ClearAndSelect)  # fmt: skip
+            self.open_viewer()
 
     def _edit_tags(self, op, photo_ids: list[int], name: str) -> None:  # type: ignore[no-untyped-def]
         self._sidecar_outcome(op(self.lib, photo_ids, name))
@@ -498,6 +555,8 @@ class MainWindow(QMainWindow):
             self._update_status()
 
     def _job_done(self) -> None:
+        if self.people_window is not None:
+            self.people_window.reload()  # new faces were grouped
         self.import_action.setEnabled(True)
         self.analyze_action.setEnabled(True)
         self.cancel_action.setEnabled(False)

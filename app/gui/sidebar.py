@@ -11,16 +11,19 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.core.catalog import facets
 from app.core.catalog.models import OK, Photo
+from app.core.catalog.people import person_summaries
 from app.core.palette import PALETTE
 from app.gui.swatch import chip_icon
 
 KindRole = Qt.ItemDataRole.UserRole + 1
 ValueRole = Qt.ItemDataRole.UserRole + 2
 COLOR_SHARE = 20.0  # a color entry lists photos that are at least this much of the color
+SIDEBAR_GROUPS = 12  # unnamed groups listed under People, largest first (the People window has all)
 
 
 class Sidebar(QTreeWidget):
-    picked = Signal(str, object)  # (kind, value): all | folder | tag | color | camera | date | faces | duplicates
+    # (kind, value): all | folder | tag | color | camera | date | faces | person | people | duplicates
+    picked = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,9 +69,7 @@ class Sidebar(QTreeWidget):
             y = self._entry(dates, year, sum(n for _, n in months), "date", (year, year))
             for ym, n in months:
                 self._entry(y, ym, n, "date", (ym, ym))
-        people = self._section("People")
-        for label, low, high, n in facets.face_bucket_counts():
-            self._entry(people, label, n, "faces", (low, high))
+        self._add_people(self._section("People"))
         dup_label = "Duplicates" if duplicate_clusters is None else f"Duplicates ({duplicate_clusters} clusters)"
         self._entry(self.invisibleRootItem(), dup_label, None, "duplicates", None)
         for name, item in self.sections.items():
@@ -94,6 +95,27 @@ class Sidebar(QTreeWidget):
         for t in summaries:  # nested under the narrowest parent tag present ("retriever" in "dog")
             parent = items.get(parent_of.get(t.name, ""), section)
             parent.addChild(items[t.name])
+
+    def _add_people(self, section: QTreeWidgetItem) -> None:
+        """Named persons with their photos, then the largest unnamed groups with their faces, then the
+        People window and the photos by number of faces."""
+        summaries = person_summaries()
+        groups = [s for s in summaries if s.name is None]
+        for s in summaries:
+            if s.name is not None:
+                item = self._entry(section, s.name, s.photos, "person", s.id)
+                item.setToolTip(
+                    0, f"{s.name}: {s.photos:,} photos" + (f", {s.suggested} to confirm" if s.suggested else "")
+                )
+        for s in groups[:SIDEBAR_GROUPS]:
+            item = self._entry(section, s.label, s.faces, "person", s.id)
+            item.setToolTip(0, f"{s.faces} faces that look alike, not named yet: name them in the People window")
+            item.setForeground(0, self._muted())
+        more = f" ({len(groups) - SIDEBAR_GROUPS} more groups)" if len(groups) > SIDEBAR_GROUPS else ""
+        self._entry(section, f"Name people…{more}", None, "people", None)
+        buckets = self._entry(section, "By number of faces", None, "", None)
+        for label, low, high, n in facets.face_bucket_counts():
+            self._entry(buckets, label, n, "faces", (low, high))
 
     def _muted(self) -> QColor:
         """Text color a third of the way to the background: quieter but readable in both themes."""

@@ -78,7 +78,8 @@ def test_name_search_and_show(capsys: pytest.CaptureFixture[str], libdir: Path) 
     assert code == 0 and len(faces) == len(json.loads(out)["faces"])
     mine = [f for f in faces if f["face_id"] in {g["face_id"] for g in jesper["faces"]}]
     assert mine and all(f["person"] == "Jesper" and f["state"] == "confirmed" for f in mine)
-    assert all(set(f) == {"face_id", "box", "person_id", "person", "state"} and f["state"] in STATES for f in faces)
+    keys = {"face_id", "box", "score", "person_id", "person", "state"}
+    assert all(set(f) == keys and f["state"] in STATES for f in faces)
 
 
 def test_merge_reject_and_name_one_face(capsys: pytest.CaptureFixture[str], libdir: Path) -> None:

@@ -78,7 +78,7 @@ class PersonSummary:
 
     @property
     def label(self) -> str:
-        return self.name or f"Unnamed group {self.id}"
+        return self.name or unnamed_label(self.id)
 
 
 def person_summaries() -> list[PersonSummary]:
@@ -100,9 +100,16 @@ def person_summaries() -> list[PersonSummary]:
         .group_by(Face.person)
         .tuples()
     )
+    first = dict(  # the face shown for a person without a chosen cover
+        Face.select(Face.person, fn.MIN(Face.id))
+        .where(Face.person.is_null(False) & _not_suggested())
+        .group_by(Face.person)
+        .tuples()
+    )
     named, groups = [], []
-    for pid, name, cover in Person.select(Person.id, Person.name, Person.cover_face).tuples():
+    for pid, name, chosen in Person.select(Person.id, Person.name, Person.cover_face).tuples():
         c = counts.get(pid, {})
+        cover = chosen or first.get(pid)
         if name is None:
             if c:
                 groups.append(PersonSummary(pid, None, sum(c.values()), cover=cover))
@@ -191,6 +198,16 @@ def photo_faces(photo_id: int) -> list[PhotoFace]:
     )
     return [PhotoFace(fid, (x, y, w, h), score, state or UNNAMED, pid, name)
             for fid, x, y, w, h, score, state, pid, name in rows]  # fmt: skip
+
+
+def unnamed_label(group_id: int) -> str:
+    return f"Unnamed group {group_id}"
+
+
+def person_label(person_id: int) -> str:
+    """The person's name, or how an unnamed group is called."""
+    person = Person.get_or_none(Person.id == person_id)
+    return (person.name if person else None) or unnamed_label(person_id)
 
 
 def person_names() -> list[str]:
@@ -330,6 +347,7 @@ def reject_faces(person_id: int, face_ids: Sequence[int]) -> int:
             FaceRejection.insert(face=fid, person=person_id, decided_at=_now()).on_conflict_ignore().execute()
         if mine:
             n += Face.update(person=None, person_state=None, suggest_distance=None).where(Face.id.in_(mine)).execute()
+            Person.update(cover_face=None).where((Person.id == person_id) & Person.cover_face.in_(mine)).execute()
     drop_empty_groups()
     return n
 
