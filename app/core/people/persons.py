@@ -7,7 +7,7 @@ for the rest. Qt-free; the work is numpy over the descriptors of every face (100
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -61,9 +61,11 @@ def _changed(data: catalog.FaceVectorSet, plan: Sequence[Assignment]) -> list[ca
     return out
 
 
-def update_people(lib: Any, *, regroup: bool = False) -> PlacementReport:
-    """Place what needs placing: new faces (after an analysis), faces the user took out of a
-    person, and suggestions for persons just named. `regroup` groups every unconfirmed face afresh."""
+def update_people(lib: Any, *, regroup: bool = False, suggest_for: Collection[int] = ()) -> PlacementReport:
+    """Place what needs placing: new faces (after an analysis) and faces the user took out of a
+    person; `suggest_for` names persons whose faces just changed (named, merged, confirmed): the
+    unnamed faces now close to them become their suggestions. `regroup` groups every unconfirmed
+    face afresh."""
     start = time.monotonic()
     data = catalog.load_vectors()
     limit = threshold(lib)
@@ -74,19 +76,23 @@ def update_people(lib: Any, *, regroup: bool = False) -> PlacementReport:
     if full:
         plan = plan_regroup(data, limit, rejected)
     else:
-        plan = _new_suggestions(data, limit, rejected) + plan_incremental(data, limit, rejected)
+        plan = _new_suggestions(data, limit, rejected, set(suggest_for)) + plan_incremental(data, limit, rejected)
     changes = _changed(data, plan)
     placed = lib.writer.call(lambda: catalog.apply_placements(changes)) if changes else 0
     return PlacementReport(placed, full, time.monotonic() - start)
 
 
-def _new_suggestions(data: catalog.FaceVectorSet, limit: float, rejected: set[tuple[int, int]]) -> list[Assignment]:
-    """Unnamed faces (placed or not) that a named person is close to become its suggestions; the
-    unplaced ones among them are then not placed again (their state changes here)."""
+def _new_suggestions(
+    data: catalog.FaceVectorSet, limit: float, rejected: set[tuple[int, int]], people: set[int]
+) -> list[Assignment]:
+    """Unnamed faces (placed or not) close to one of `people` become its suggestions; they are
+    then not placed again (their state changes here, so plan_incremental skips them)."""
+    if not people:
+        return []
     rows = np.flatnonzero(data.state <= PLACED)
-    found = suggestions(data, rows, limit, rejected)
+    found = suggestions(data, rows, limit, rejected, people)
     for row in found:
-        data.state[row] = catalog.STATE_CODES[catalog.SUGGESTED]  # taken: plan_incremental skips it
+        data.state[row] = catalog.STATE_CODES[catalog.SUGGESTED]
     return [Assignment(int(data.ids[r]), p, catalog.SUGGESTED, round(d, 4)) for r, (p, d) in found.items()]
 
 
@@ -96,25 +102,30 @@ def placer(lib: Any) -> Placer:
 
 
 # -- the user's decisions ------------------------------------------------------------------------------
-def _decide(lib: Any, op: Callable[[], T]) -> T:
+def _decide(lib: Any, op: Callable[[], T], changed: Callable[[T], Collection[int]] = lambda _: ()) -> T:
+    """Store the decision, then place the faces it freed and suggest to the persons it `changed`."""
     result = lib.writer.call(op)
-    update_people(lib)
+    update_people(lib, suggest_for=changed(result))
     return result
+
+
+def _person(pid: int) -> list[int]:
+    return [pid]
 
 
 def name(lib: Any, person_id: int, new_name: str) -> int:
     """Name a group (or rename a person); returns the named person's id."""
-    return _decide(lib, lambda: catalog.name_person(person_id, new_name))
+    return _decide(lib, lambda: catalog.name_person(person_id, new_name), _person)
 
 
 def merge(lib: Any, person_ids: Sequence[int]) -> int:
     if len(person_ids) < 2:
         raise ValueError("name two persons or groups to merge")
-    return _decide(lib, lambda: catalog.merge_persons(person_ids[0], person_ids[1:]))
+    return _decide(lib, lambda: catalog.merge_persons(person_ids[0], person_ids[1:]), _person)
 
 
 def confirm(lib: Any, person_id: int, face_ids: Sequence[int] | None = None) -> int:
-    return _decide(lib, lambda: catalog.confirm_faces(person_id, face_ids))
+    return _decide(lib, lambda: catalog.confirm_faces(person_id, face_ids), lambda _: [person_id])
 
 
 def reject(lib: Any, person_id: int, face_ids: Sequence[int]) -> int:
@@ -122,7 +133,7 @@ def reject(lib: Any, person_id: int, face_ids: Sequence[int]) -> int:
 
 
 def name_face(lib: Any, face_id: int, new_name: str) -> int:
-    return _decide(lib, lambda: catalog.assign_face(face_id, new_name))
+    return _decide(lib, lambda: catalog.assign_face(face_id, new_name), _person)
 
 
 def forget(lib: Any, person_id: int) -> int:

@@ -167,10 +167,16 @@ def plan_incremental(data: FaceVectorSet, threshold: float, rejected: set[tuple[
 
 
 def suggestions(
-    data: FaceVectorSet, rows: np.ndarray, threshold: float, rejected: set[tuple[int, int]]
+    data: FaceVectorSet,
+    rows: np.ndarray,
+    threshold: float,
+    rejected: set[tuple[int, int]],
+    only: set[int] | None = None,
 ) -> dict[int, tuple[int, float]]:
-    """row -> (person, distance) for the faces among `rows` closer than the threshold to a named person."""
-    people = _members(data, (data.state == CONFIRMED_CODE) & np.isin(data.person, list(data.named)))
+    """row -> (person, distance) for the faces among `rows` closer than the threshold to a named
+    person (to one of `only`, when given)."""
+    candidates = data.named if only is None else data.named & only
+    people = _members(data, (data.state == CONFIRMED_CODE) & np.isin(data.person, list(candidates)))
     if not people or not len(rows):
         return {}
     ids = list(people)
