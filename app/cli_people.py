@@ -8,14 +8,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-ACTIONS = ("name", "merge", "confirm", "reject", "name-face", "forget", "regroup")
-
 
 class PeopleUsage(Exception):
     """Bad arguments found while running: app.cli turns it into exit 2 with the message."""
 
 
 def add_parser(add: Callable[..., argparse.ArgumentParser], func: Callable[[argparse.Namespace], int]) -> None:
+    from app.core.people.grouping import DEFAULT_THRESHOLD
+
     p = add("people", func, "persons and unnamed groups of faces; name, merge, confirm, reject")
     p.add_argument(
         "--json", action="store_true", help="print JSON: [{id, name, faces: [{face_id, photo, box, state}]}]"
@@ -39,7 +39,9 @@ def add_parser(add: Callable[..., argparse.ArgumentParser], func: Callable[[argp
     a = actions.add_parser("forget", help="forget a person or dissolve a group: its faces become unnamed")
     a.add_argument("id", type=int)
     a = actions.add_parser("regroup", help="group the unnamed faces again (names and confirmed faces stay)")
-    a.add_argument("--threshold", type=float, help="new grouping distance (default 0.55; lower: stricter)")
+    a.add_argument(
+        "--threshold", type=float, help=f"new grouping distance (default {DEFAULT_THRESHOLD}; lower: stricter)"
+    )
 
 
 def run(lib: Any, args: argparse.Namespace) -> str | None:
@@ -49,33 +51,26 @@ def run(lib: Any, args: argparse.Namespace) -> str | None:
     from app.core.people import persons
 
     lib.place_new_faces()  # faces an interrupted analysis left unplaced
+    actions: dict[str, Callable[[], str]] = {
+        "name": lambda: f"{args.name}: person {persons.name(lib, args.id, args.name)}",
+        "merge": lambda: f"merged into {persons.merge(lib, args.ids)}",
+        "confirm": lambda: f"{persons.confirm(lib, args.id, args.faces or None)} face(s) confirmed",
+        "reject": lambda: f"{persons.reject(lib, args.id, args.faces)} face(s) taken out of {args.id}",
+        "name-face": lambda: f"face {args.face} is {args.name} (person {persons.name_face(lib, args.face, args.name)})",
+        "forget": lambda: f"{persons.forget(lib, args.id)} face(s) unnamed",
+        "regroup": lambda: (
+            persons.set_threshold(lib, args.threshold) if args.threshold else persons.update_people(lib, regroup=True)
+        ).summary(),
+    }
+    if args.action is None:
+        _print_listing(args.json, args.all)
+        return None
     try:
-        if args.action == "name":
-            pid = persons.name(lib, args.id, args.name)
-            return f"{args.name}: person {pid}"
-        if args.action == "merge":
-            return f"merged into {persons.merge(lib, args.ids)}"
-        if args.action == "confirm":
-            return f"{persons.confirm(lib, args.id, args.faces or None)} face(s) confirmed"
-        if args.action == "reject":
-            return f"{persons.reject(lib, args.id, args.faces)} face(s) taken out of {args.id}"
-        if args.action == "name-face":
-            return f"face {args.face} is {args.name} (person {persons.name_face(lib, args.face, args.name)})"
-        if args.action == "forget":
-            return f"{persons.forget(lib, args.id)} face(s) unnamed"
-        if args.action == "regroup":
-            report = (
-                persons.set_threshold(lib, args.threshold)
-                if args.threshold
-                else persons.update_people(lib, regroup=True)
-            )
-            return report.summary()
+        return actions[args.action]()
     except DoesNotExist as exc:
         raise PeopleUsage(f"no person, group or face {getattr(args, 'id', getattr(args, 'face', ''))}") from exc
     except ValueError as exc:
         raise PeopleUsage(str(exc)) from exc
-    _print_listing(args.json, args.all)
-    return None
 
 
 def _print_listing(as_json: bool, include_loose: bool) -> None:

@@ -74,20 +74,14 @@ class FilterBar(QWidget):
         self.color_buttons: dict[str, QToolButton] = {}
         self.min_share = QSpinBox(minimum=1, maximum=100, value=20, suffix=" %", maximumWidth=70)
         self.min_share.setToolTip("Minimum share of the image in the chosen colors")
-        self.tag_input = QLineEdit(placeholderText="Add tag filter…", maximumWidth=160)
         self.tag_model = QStringListModel(self)
-        completer = QCompleter(self.tag_model, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.tag_input.setCompleter(completer)
+        self.tag_input = self._completing("Add tag filter…", 160, self.tag_model)
         self.tag_mode = QComboBox()
         self.tag_mode.addItems(["all tags", "any tag"])
         self.tag_chips = QHBoxLayout()
         self.tag_chips.setSpacing(4)
-        self.person_input = QLineEdit(placeholderText="Add person…", maximumWidth=140)
         self.person_names = QStringListModel(self)
-        people_completer = QCompleter(self.person_names, self)
-        people_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.person_input.setCompleter(people_completer)
+        self.person_input = self._completing("Add person…", 140, self.person_names)
         self.person_mode = QComboBox()
         self.person_mode.addItems(["all of them", "any of them"])
         self.person_mode.setToolTip("Photos with every person listed, or with any of them")
@@ -108,6 +102,14 @@ class FilterBar(QWidget):
         self._connect()
 
     # -- building ---------------------------------------------------------------------------------
+    def _completing(self, placeholder: str, width: int, words: QStringListModel) -> QLineEdit:
+        """A short field that completes from `words`, whatever the case."""
+        edit = QLineEdit(placeholderText=placeholder, maximumWidth=width)
+        completer = QCompleter(words, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        edit.setCompleter(completer)
+        return edit
+
     def _layout(self) -> None:
         # three short rows rather than two long ones: with the sidebar and the inspector beside it, the
         # window then fits a 1280 px wide screen (two rows made it at least 1763 px wide: no laptop)

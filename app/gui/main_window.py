@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -366,10 +366,7 @@ class MainWindow(QMainWindow):
             self.dupes_window.destroyed.connect(lambda *_: setattr(self, "dupes_window", None))
         else:
             self.dupes_window.reload()
-        self.dupes_window.show()
-        self.dupes_window.raise_()
-        self.dupes_window.activateWindow()
-        return self.dupes_window
+        return _present(self.dupes_window)
 
     def show_trashed(self) -> TrashedPhotosWindow:
         if self.trash_window is None:  # one window, hidden when closed (it runs no threads)
@@ -377,10 +374,7 @@ class MainWindow(QMainWindow):
             self.trash_window.library_changed.connect(self._photos_restored)
         else:
             self.trash_window.reload()  # photos may have been trashed since it was last shown
-        self.trash_window.show()
-        self.trash_window.raise_()
-        self.trash_window.activateWindow()
-        return self.trash_window
+        return _present(self.trash_window)
 
     def _photos_restored(self) -> None:
         self.refresh_all()
@@ -408,10 +402,7 @@ class MainWindow(QMainWindow):
             self.people_window.destroyed.connect(lambda *_: setattr(self, "people_window", None))
         else:
             self.people_window.reload()
-        self.people_window.show()
-        self.people_window.raise_()
-        self.people_window.activateWindow()
-        return self.people_window
+        return _present(self.people_window)
 
     def name_face(self, viewer: Viewer, face_id: int, name: str) -> None:
         """A face named in the viewer: confirmed as that person, shown at once everywhere."""
@@ -700,6 +691,17 @@ class MainWindow(QMainWindow):
             viewer.close()
         self.thumbs.close()
         event.accept()
+
+
+W = TypeVar("W", bound=QWidget)
+
+
+def _present(window: W) -> W:
+    """Show a tool window in front, focused."""
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    return window
 
 
 def _rated_message(count: int, rating: int | None) -> str:

@@ -396,22 +396,20 @@ class PeopleWindow(QWidget):
         return groups[0] if groups else next((i for i, s in enumerate(rows) if s.id == named), 0)
 
     def answer_yes(self) -> None:
-        ids = self.suggested_ids()
-        if self.current is None or not ids:
-            return
-        n = persons.confirm(self.lib, self.current.id, ids)
-        self._after_answer(f"{n} face(s) confirmed as {self.current.name}.")
+        self._answer(persons.confirm, "{n} face(s) confirmed as {name}.")
 
     def answer_no(self) -> None:
+        self._answer(persons.reject, "{n} face(s) are not {name}: they will not be suggested again.")
+
+    def _answer(self, decide: Any, message: str) -> None:
+        """Y or N for the selected suggestions (all of them when none is selected). Then stay while
+        questions remain, else go on to the next person with some (or the next group)."""
         ids = self.suggested_ids()
         if self.current is None or not ids:
             return
-        n = persons.reject(self.lib, self.current.id, ids)
-        self._after_answer(f"{n} face(s) are not {self.current.name}: they will not be suggested again.")
-
-    def _after_answer(self, message: str) -> None:
-        """Stay while questions remain, else go on to the next person with some (or the next group)."""
-        current = self.current.id if self.current else None
+        n = decide(self.lib, self.current.id, ids)
+        message = message.format(n=n, name=self.current.name)
+        current = self.current.id
         rows = catalog.person_summaries()
         here = next((s for s in rows if s.id == current), None)
         if here is not None and here.suggested:

@@ -26,6 +26,15 @@ WAYNE = (170, 276, 44, 44)
 NOBODY = (600, 420, 90, 90)  # a region where the detector finds no face (the table)
 
 
+def copy_photo(tmp_path: Path, corpus: Path, name: str = "bar55.jpg") -> tuple[Path, Path]:
+    """(folder, photo): a corpus photo copied where the test may write XMP into it."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = folder / name
+    shutil.copy2(corpus / KPA / name, photo)
+    return folder, photo
+
+
 def exiftool(*args: str) -> str:
     if shutil.which("exiftool") is None:
         pytest.fail("exiftool is not installed (apt-get install libimage-exiftool-perl; packaging/install.sh --test)")
@@ -62,10 +71,7 @@ def covers(face: Face, box: tuple[float, float, float, float]) -> bool:
 
 
 def test_embedded_mwg_regions_name_the_faces_found(tmp_path: Path, corpus: Path) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    photo = folder / "bar55.jpg"
-    shutil.copy2(corpus / KPA / "bar55.jpg", photo)
+    folder, photo = copy_photo(tmp_path, corpus)
     size = displayed_size(photo)
     exiftool("-q", "-overwrite_original", mwg([("Jesper", JESPER), ("Anne Helene", ANNE), ("Bob", NOBODY)], size),
              str(photo))  # fmt: skip
@@ -86,10 +92,7 @@ def test_embedded_mwg_regions_name_the_faces_found(tmp_path: Path, corpus: Path)
 
 
 def test_microsoft_photo_regions_in_a_sidecar_written_later_are_read_on_rescan(tmp_path: Path, corpus: Path) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    photo = folder / "bar55.jpg"
-    shutil.copy2(corpus / KPA / "bar55.jpg", photo)
+    folder, photo = copy_photo(tmp_path, corpus)
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         assert named_faces("bar55.jpg") == {}
@@ -117,10 +120,7 @@ def _stored_frame(box: tuple[float, float, float, float], size: tuple[int, int])
 def test_regions_on_a_photo_stored_sideways(tmp_path: Path, corpus: Path, frame: str) -> None:
     """wayne.jpg stores its pixels sideways (Orientation 6). MWG regions are in the displayed frame;
     a writer that used the stored frame says so with AppliedToDimensions, and is turned upright."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    photo = folder / "wayne.jpg"
-    shutil.copy2(corpus / KPA / "wayne.jpg", photo)
+    folder, photo = copy_photo(tmp_path, corpus, "wayne.jpg")
     size = displayed_size(photo)
     assert size[0] < size[1]
     if frame == "stored":
@@ -136,10 +136,7 @@ def test_regions_on_a_photo_stored_sideways(tmp_path: Path, corpus: Path, frame:
 
 
 def test_export_writes_mwg_regions_that_exiftool_reads_back(tmp_path: Path, corpus: Path) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    photo = folder / "bar55.jpg"
-    shutil.copy2(corpus / KPA / "bar55.jpg", photo)
+    folder, photo = copy_photo(tmp_path, corpus)
     # a Lightroom sidecar with a pet region: both must survive our export
     sidecar = folder / "bar55.xmp"
     sidecar.write_text(LIGHTROOM, encoding="utf-8")
@@ -179,10 +176,7 @@ def test_export_writes_mwg_regions_that_exiftool_reads_back(tmp_path: Path, corp
 
 
 def test_a_name_given_in_tessera_wins_over_the_sidecar(tmp_path: Path, corpus: Path) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    photo = folder / "bar55.jpg"
-    shutil.copy2(corpus / KPA / "bar55.jpg", photo)
+    folder, photo = copy_photo(tmp_path, corpus)
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         jesper = next(f for f in Face.select() if covers(f, JESPER))
