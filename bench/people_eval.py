@@ -31,7 +31,7 @@ from bench._common import CORPUS, corpus_images
 from bench.faces_eval import iou
 
 PEOPLE = CORPUS / "people"
-THRESHOLDS = (0.40, 0.45, 0.50, 0.55, 0.60, 0.65)
+THRESHOLDS = (0.45, 0.50, 0.55, 0.575, 0.60, 0.625, 0.65)
 MATCH_IOU = 0.4
 
 
@@ -56,7 +56,9 @@ def identities() -> dict[str, list[tuple[list[float], str]]]:
 
 def _match(found: list[list[float]], listed: list[tuple[list[float], str]]) -> list[str | None]:
     """The listed person of each found box (dlib-framed, full-size pixels), greedy by IoU."""
-    pairs = sorted(((iou(f, b), fi, li) for fi, f in enumerate(found) for li, (b, _) in enumerate(listed)), reverse=True)
+    pairs = sorted(
+        ((iou(f, b), fi, li) for fi, f in enumerate(found) for li, (b, _) in enumerate(listed)), reverse=True
+    )
     person: list[str | None] = [None] * len(found)
     used: set[int] = set()
     for value, fi, li in pairs:
@@ -155,7 +157,7 @@ def report(title: str, data: Described) -> None:
             labels = method(data.vectors, t)
             p, r, same, predicted = pairwise(labels, data.persons)
             mark = "  <- default" if name.endswith("(RMS, ours)") and abs(t - DEFAULT_THRESHOLD) < 1e-9 else ""
-            print(f"  {name:28s} @{t:.2f}: precision {p:.2f}  recall {r:.2f}  ({same} same-person pairs, "
+            print(f"  {name:28s} @{t:.3f}: precision {p:.2f}  recall {r:.2f}  ({same} same-person pairs, "
                   f"{predicted} predicted, {labels.max() + 1} groups){mark}")  # fmt: skip
 
 

@@ -34,10 +34,18 @@ def test_recall_and_false_positives_on_the_whole_set(results: dict[str, list[lis
     for name, found in results.items():
         h, n, f = score(found, boxes.get(name, []))
         hits, faces, fps = hits + h, faces + n, fps + f
-    # measured 42/52 and 2 false positives; the MANIFEST's single pass gets 40/52
+    # the issue's bar: recall >= 0.90 at <= 0.05 false faces a photo (measured 48/52 = 0.92 and 2 false
+    # in 55 photos; without the zoom passes 42/52; the MANIFEST's single pass gets 40/52)
     assert faces == 52
-    assert hits >= 41
-    assert fps <= 4
+    assert hits / faces >= 0.90
+    assert fps / len(results) <= 0.05
+
+
+def test_zoom_passes_find_the_small_faces_of_the_wide_shot(results: dict[str, list[list[int]]]) -> None:
+    """Faces ~40 px wide in a 3640 px frame (22 px in the working image): the wide pass alone finds none."""
+    _, boxes = truth()
+    hits, faces, fps = score(results["wide_shot_small_faces.jpg"], boxes["wide_shot_small_faces.jpg"])
+    assert faces == 6 and hits >= 4 and fps == 0
 
 
 def test_exif_rotated_copies_give_the_upright_boxes(results: dict[str, list[list[int]]]) -> None:

@@ -65,7 +65,10 @@ class _Reader:
 
     def string(self) -> str:
         size = self.int()
-        text = bytes(self.data[self.pos : self.pos + size]).decode("ascii", errors="strict")
+        try:
+            text = bytes(self.data[self.pos : self.pos + size]).decode("ascii")
+        except UnicodeDecodeError:
+            raise DlibFormatError(f"not a name at {self.pos}: the file is damaged") from None
         self.pos += size
         return text
 
@@ -74,7 +77,7 @@ class _Reader:
         start = self.pos
         try:
             text = self.string()
-        except (DlibFormatError, UnicodeDecodeError):
+        except DlibFormatError:
             text = None
         self.pos = start
         return text
