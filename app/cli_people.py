@@ -56,7 +56,7 @@ def run(lib: Any, args: argparse.Namespace) -> str | None:
         "merge": lambda: f"merged into {persons.merge(lib, args.ids)}",
         "confirm": lambda: f"{persons.confirm(lib, args.id, args.faces or None)} face(s) confirmed",
         "reject": lambda: f"{persons.reject(lib, args.id, args.faces)} face(s) taken out of {args.id}",
-        "name-face": lambda: f"face {args.face} is {args.name} (person {persons.name_face(lib, args.face, args.name)})",
+        "name-face": lambda: f"face {args.face}: person {persons.name_faces(lib, [args.face], args.name)}",
         "forget": lambda: f"{persons.forget(lib, args.id)} face(s) unnamed",
         "regroup": lambda: (
             persons.set_threshold(lib, args.threshold) if args.threshold else persons.update_people(lib, regroup=True)
@@ -88,5 +88,5 @@ def _print_listing(as_json: bool, include_loose: bool) -> None:
         photos = f"{s.photos:>6} photos" if s.name else ""
         print(f"{s.id:>6}  {s.label[:32]:32}  {s.faces:>6} faces {photos}{ask}")
     named = sum(1 for s in summaries if s.name)
-    loose = len(people.loose_faces())
+    loose = people.loose_count()
     print(f"{named} persons, {len(summaries) - named} unnamed groups, {loose} faces in no group", file=sys.stderr)

@@ -97,7 +97,7 @@ def main() -> None:
                                 lambda: persons.update_people(lib, regroup=True))  # fmt: skip
         groups = [s for s in catalog.person_summaries() if s.name is None]
         print(f"    {report.placed:,} faces placed, {len(groups):,} groups, "
-              f"{len(catalog.loose_faces()):,} faces alone")  # fmt: skip
+              f"{catalog.loose_count():,} faces alone")  # fmt: skip
         for i, g in enumerate(groups[:NAMED]):
             lib.writer.call(lambda g=g, i=i: catalog.name_person(g.id, f"Person {i}"))
         placer, _ = timed(f"index for placing (named {NAMED} persons)", lambda: persons.placer(lib))

@@ -406,7 +406,7 @@ class MainWindow(QMainWindow):
 
     def name_face(self, viewer: Viewer, face_id: int, name: str) -> None:
         """A face named in the viewer: confirmed as that person, shown at once everywhere."""
-        persons.name_face(self.lib, face_id, name)
+        persons.name_faces(self.lib, [face_id], name)
         viewer.show_faces()
         self.statusBar().showMessage(f"Named {name}", 5000)
         self.people_changed()

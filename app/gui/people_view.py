@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 
 from app.core.catalog import people as catalog
 from app.core.catalog.models import SUGGESTED
-from app.core.catalog.people import FaceInfo, PersonSummary
+from app.core.catalog.people import LOOSE, FaceInfo, PersonSummary
 from app.core.people import persons
 from app.gui.face_tiles import TILE, FaceCrops
 
@@ -67,6 +67,7 @@ Index = QModelIndex | QPersistentModelIndex
 ItemRole = Qt.ItemDataRole.UserRole + 1
 SUGGESTION_COLOR = QColor("#e0a000")
 ICON = 48
+LOOSE_SHOWN = 2000  # faces in no group shown at once, newest photos first
 HINTS = (
     "↑↓ person    type a name, ⏎ to name    Y / N  is it them?    Del  not this person    M  merge    ⏎ on a face: open"
 )
@@ -303,16 +304,25 @@ class PeopleWindow(QWidget):
         self.no_button.clicked.connect(self.answer_no)
         self.remove_button.clicked.connect(self.remove_faces)
         self.merge_button.clicked.connect(self.merge_selected)
-        keys = (("Y", self.answer_yes), ("N", self.answer_no), (QKeySequence.StandardKey.Delete, self.remove_faces),
-                ("M", self.merge_selected), (Qt.Key.Key_Escape, self.close))  # fmt: skip
-        for key, slot in keys:
-            QShortcut(QKeySequence(key), self, slot)
+        # Y and N answer only while a question is asked: otherwise they are letters of a name. Delete
+        # acts on the faces, M on the list: typing "Maria" must never merge anything.
+        self.yes_key = QShortcut(QKeySequence("Y"), self, self.answer_yes)
+        self.no_key = QShortcut(QKeySequence("N"), self, self.answer_no)
+        only_there = Qt.ShortcutContext.WidgetShortcut
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.faces, self.remove_faces, context=only_there)
+        QShortcut(QKeySequence("M"), self.persons, self.merge_selected, context=only_there)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
+        self.faces.installEventFilter(self)
 
     # -- contents ---------------------------------------------------------------------------------
     def reload(self, select: int | None = None, row: int | None = None) -> None:
         """Read persons and groups again; select `select` (an id), else the row at `row`, else keep."""
         keep = select if select is not None else (self.current.id if self.current and row is None else None)
-        self.person_model.reset(catalog.person_summaries())
+        rows = catalog.person_summaries()
+        loose = catalog.loose_count()
+        if loose:
+            rows.append(PersonSummary(LOOSE, None, loose))
+        self.person_model.reset(rows)
         self.completer.setModel(None)
         self.completer = QCompleter(catalog.person_names(), self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -331,10 +341,14 @@ class PeopleWindow(QWidget):
     def _show(self, index: Index) -> None:
         summary: PersonSummary | None = index.data(ItemRole) if index.isValid() else None
         self.current = summary
-        self.face_model.reset(catalog.faces_of_person(summary.id) if summary else [])
+        self.face_model.reset(self._faces(summary))
         if summary is None:
             self.title.setText("No people yet")
             self.subtitle.setText("Faces are grouped when photos are analyzed (File > Analyze Library).")
+        elif summary.id == LOOSE:
+            self.title.setText(summary.label)
+            shown = f" (the {LOOSE_SHOWN:,} newest)" if summary.faces > LOOSE_SHOWN else ""
+            self.subtitle.setText(f"{summary.faces:,} faces that look like no other{shown}: select some, type a name")
         else:
             self.title.setText(summary.label)
             what = f"{summary.faces:,} faces" + (f" in {summary.photos:,} photos" if summary.name else "")
@@ -345,6 +359,8 @@ class PeopleWindow(QWidget):
             else "Rename: type a new name and press Enter"
         )  # fmt: skip
         asking = bool(summary and summary.suggested)
+        self.yes_key.setEnabled(asking)
+        self.no_key.setEnabled(asking)
         self.question.setVisible(asking)
         self.yes_button.setVisible(asking)
         self.no_button.setVisible(asking)
@@ -352,8 +368,16 @@ class PeopleWindow(QWidget):
             self.question.setText(f"Is this {summary.name}?  {summary.suggested} face(s) to confirm: Y yes · N no"
                                   " (for the selected faces, or all of them)")  # fmt: skip
             self.faces.setFocus()
+        elif summary is not None and summary.id == LOOSE:
+            self.faces.setFocus()  # faces first, then their name
         elif summary is not None and summary.name is None:
             self.name_edit.setFocus()
+
+    @staticmethod
+    def _faces(summary: PersonSummary | None) -> list[FaceInfo]:
+        if summary is None:
+            return []
+        return catalog.loose_faces(LOOSE_SHOWN) if summary.id == LOOSE else catalog.faces_of_person(summary.id)
 
     def suggested_ids(self, only_selected: bool = True) -> list[int]:
         faces = self._selected_faces() if only_selected else []
@@ -376,6 +400,9 @@ class PeopleWindow(QWidget):
         text = self.name_edit.text().strip()
         if not text or self.current is None:
             return
+        if self.current.id == LOOSE:
+            self._name_loose(text)
+            return
         was_group, row = self.current.name is None, self._row()
         try:
             pid = persons.name(self.lib, self.current.id, text)
@@ -386,6 +413,20 @@ class PeopleWindow(QWidget):
             self._decided(row=self._next_group_row(row, pid), message=f"Named {text}.")
         else:
             self._decided(select=pid, message=f"Renamed to {text}.")
+
+    def _name_loose(self, text: str) -> None:
+        """Faces in no group are named one selection at a time."""
+        faces = self._selected_faces()
+        if not faces:
+            self.hints.setText("Select the faces of that person first (Ctrl+click), then type the name.")
+            return
+        try:
+            persons.name_faces(self.lib, [f.id for f in faces], text)
+        except ValueError as exc:
+            self.hints.setText(str(exc))
+            return
+        self._decided(select=LOOSE, message=f"Named {len(faces)} face(s) {text}.")
+        self.name_edit.setFocus()
 
     def _next_group_row(self, row: int, named: int) -> int:
         rows = catalog.person_summaries()
@@ -421,7 +462,7 @@ class PeopleWindow(QWidget):
 
     def remove_faces(self) -> None:
         faces = self._selected_faces()
-        if self.current is None or not faces:
+        if self.current is None or self.current.id == LOOSE or not faces:
             return
         n = persons.reject(self.lib, self.current.id, [f.id for f in faces])
         self._decided(
@@ -429,7 +470,8 @@ class PeopleWindow(QWidget):
         )
 
     def merge_selected(self) -> None:
-        chosen: list[PersonSummary] = [i.data(ItemRole) for i in self.persons.selectionModel().selectedIndexes()]
+        picked = [i.data(ItemRole) for i in self.persons.selectionModel().selectedIndexes()]
+        chosen: list[PersonSummary] = [s for s in picked if s.id != LOOSE]
         if len(chosen) < 2:
             self.hints.setText("Select two or more people or groups on the left (Ctrl+click), then M.")
             return
@@ -442,8 +484,20 @@ class PeopleWindow(QWidget):
 
     # -- keys -------------------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        """↑/↓ in the name field move through the list: a group can be skipped without the mouse."""
-        if obj is self.name_edit and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+        """↑/↓ in the name field move through the list: a group can be skipped without the mouse.
+        Typing on the faces starts their name (for a group, or the faces in no group)."""
+        if not isinstance(event, QKeyEvent) or event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(obj, event)
+        typing = (
+            event.text().isprintable()
+            and event.text().strip()
+            and not (event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier))
+        )
+        if obj is self.faces and typing and self.current is not None and self.current.name is None:
+            self.name_edit.setFocus()
+            self.name_edit.insert(event.text())
+            return True
+        if obj is self.name_edit:
             key = event.key()
             if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not self.completer.popup().isVisible():
                 step = -1 if key == Qt.Key.Key_Up else 1

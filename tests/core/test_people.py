@@ -120,7 +120,7 @@ def test_names_survive_a_rescan_and_a_move(tmp_path: Path, corpus: Path) -> None
         lib.import_folders([folder], processes=1)
         photo = Photo.get(Photo.filename == "jesper.jpg")
         face = Face.get(Face.photo == photo.id)
-        persons.name_face(lib, face.id, "Jesper")
+        persons.name_faces(lib, [face.id], "Jesper")
         (folder / "jesper.jpg").rename(folder / "moved.jpg")
         report = lib.import_folders([folder], processes=1)
         assert report.count("moved") == 1

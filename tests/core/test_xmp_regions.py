@@ -148,8 +148,8 @@ def test_export_writes_mwg_regions_that_exiftool_reads_back(tmp_path: Path, corp
         faces = {f.id: f for f in Face.select()}
         jesper = next(f for f in faces.values() if covers(f, JESPER))
         anne = next(f for f in faces.values() if covers(f, ANNE))
-        persons.name_face(lib, jesper.id, "Jesper")
-        persons.name_face(lib, anne.id, "Anne Helene")
+        persons.name_faces(lib, [jesper.id], "Jesper")
+        persons.name_faces(lib, [anne.id], "Anne Helene")
         report = export_sidecars(lib, None)
         assert report.written == [str(sidecar)] and not report.failed
         width, height = displayed_size(photo)
@@ -180,7 +180,7 @@ def test_a_name_given_in_tessera_wins_over_the_sidecar(tmp_path: Path, corpus: P
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         jesper = next(f for f in Face.select() if covers(f, JESPER))
-        persons.name_face(lib, jesper.id, "Jesper Pedersen")
+        persons.name_faces(lib, [jesper.id], "Jesper Pedersen")
         exiftool("-q", mwg([("J.", JESPER)], displayed_size(photo)), "-o", str(folder / "bar55.xmp"), str(photo))
         lib.import_folders([folder], processes=1)
         assert Face.get_by_id(jesper.id).person.name == "Jesper Pedersen"

@@ -186,3 +186,33 @@ def test_people_window_lists_every_face_once(qtbot, window, corpus: Path, tmp_pa
         listed |= faces
     in_groups = {f.id for f in Face.select().where(Face.person.is_null(False))}
     assert listed == in_groups
+
+
+def test_faces_in_no_group_are_named_a_selection_at_a_time(qtbot, window, corpus: Path, tmp_path: Path) -> None:
+    run_import(qtbot, window, _photos(tmp_path, corpus))
+    win = _people(qtbot, window)
+    # Del on a face of a group: out of it, and never grouped into it again: here, in no group at all
+    group = win.current
+    out = win.face_model.faces[-1].id
+    win.faces.selectionModel().select(win.face_model.index(len(win.face_model.faces) - 1),
+                                      QItemSelectionModel.SelectionFlag.ClearAndSelect)  # fmt: skip
+    win.faces.setFocus()
+    qtbot.keyClick(win.faces, Qt.Key.Key_Delete)
+    assert out not in {f.id for f in Face.select().where(Face.person == group.id)}
+    alone = {f.id for f in Face.select().where(Face.person.is_null())}
+    assert out in alone
+    win.persons.setCurrentIndex(win.person_model.index(win.person_model.rowCount() - 1))
+    assert win.current.id == catalog.LOOSE and {f.id for f in win.face_model.faces} == alone
+    # a letter typed on the faces starts the name; without a selection nothing is named
+    win.faces.setFocus()
+    qtbot.keyClicks(win.faces, "Stranger")
+    assert win.name_edit.text() == "Stranger" and win.name_edit.hasFocus()
+    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    assert Person.get_or_none(Person.name == "Stranger") is None and "Select the faces" in win.hints.text()
+    first = win.face_model.faces[0].id
+    win.faces.selectionModel().select(win.face_model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    named = Face.get_by_id(first)
+    assert named.person.name == "Stranger" and named.person_state == CONFIRMED
+    assert first not in {f.id for f in catalog.loose_faces()}
+    assert win.hints.text() == "Named 1 face(s) Stranger."

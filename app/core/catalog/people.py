@@ -27,6 +27,7 @@ from app.core.catalog.models import (
 )
 
 _CHUNK = 900  # ids per IN (...): below SQLite's variable limit
+LOOSE = 0  # the People window's entry for the faces in no person and no group (not a Person row)
 
 
 def _not_suggested():  # type: ignore[no-untyped-def]
@@ -78,6 +79,8 @@ class PersonSummary:
 
     @property
     def label(self) -> str:
+        if self.id == LOOSE:
+            return "Faces in no group"
         return self.name or unnamed_label(self.id)
 
 
@@ -174,6 +177,12 @@ def loose_faces(limit: int | None = None) -> list[FaceInfo]:
         .order_by(Photo.taken_at.desc(), Face.id)
     )
     return _face_infos(query.limit(limit) if limit else query)
+
+
+def loose_count() -> int:
+    """How many faces of readable photos are in no person and no group."""
+    query = Face.select().join(Photo, on=(Face.photo == Photo.id))
+    return query.where(Face.person.is_null() & (Photo.status == OK)).count()
 
 
 @dataclass

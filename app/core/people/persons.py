@@ -132,8 +132,11 @@ def reject(lib: Any, person_id: int, face_ids: Sequence[int]) -> int:
     return _decide(lib, lambda: catalog.reject_faces(person_id, face_ids))
 
 
-def name_face(lib: Any, face_id: int, new_name: str) -> int:
-    return _decide(lib, lambda: catalog.assign_face(face_id, new_name), _person)
+def name_faces(lib: Any, face_ids: Sequence[int], new_name: str) -> int:
+    """Say who these faces are (confirmed); returns the person's id."""
+    if not face_ids:
+        raise ValueError("no face to name")
+    return _decide(lib, lambda: [catalog.assign_face(f, new_name) for f in face_ids][-1], _person)
 
 
 def forget(lib: Any, person_id: int) -> int:
