@@ -10,7 +10,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app import cli
 
     parser = cli.build_parser()
-    args = parser.parse_args(argv)
+    args = cli.parse_args(parser, argv)
     if getattr(args, "func", None) is None:
         from app.gui.app import run_gui
 

@@ -164,7 +164,7 @@ def build_filter(args: argparse.Namespace):  # -> Filter
     min_faces, max_faces = _parse_faces(getattr(args, "faces", None))
     if args.sort not in SORTS:
         raise UsageFailure(f"--sort takes one of {', '.join(SORTS)}")
-    return Filter(
+    f = Filter(
         text=" ".join(getattr(args, "text", []) or []),
         tags=tuple(getattr(args, "tag", None) or ()),
         any_tag=getattr(args, "any_tag", False),
@@ -177,6 +177,8 @@ def build_filter(args: argparse.Namespace):  # -> Filter
         max_faces=max_faces,
         formats=tuple(f.upper() for f in (args.format or ())),
         min_rating=getattr(args, "rating", None),
+        flags=_flags_and_labels(getattr(args, "flag", None), "flag"),
+        labels=_flags_and_labels(getattr(args, "label", None), "label"),
         folder=args.folder or "",
         statuses=("ok", "error", "missing") if getattr(args, "all", False) else ("ok",),
         person_ids=_person_ids(getattr(args, "person", None) or ()),
@@ -184,6 +186,22 @@ def build_filter(args: argparse.Namespace):  # -> Filter
         sort=args.sort,
         descending=args.desc,
     )
+    if getattr(args, "collection", None):
+        from app.core.collections import within
+
+        f = within(f, args.collection)
+    return f
+
+
+def _flags_and_labels(values: Sequence[str] | None, kind: str) -> tuple[str, ...]:
+    from app.core.flags import NO_LABEL, parse_flag, parse_label
+
+    try:
+        if kind == "flag":
+            return tuple(parse_flag(v) for v in values or ())
+        return tuple(parse_label(v) or NO_LABEL for v in values or ())
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
 
 
 def _row_json(photo: Any) -> dict[str, Any]:
@@ -462,6 +480,9 @@ def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
         p.add_argument("--color", action="append", help="palette color with minimum share, e.g. blue:20")
         p.add_argument("--faces", help="number of faces: N, N-M or N+ (e.g. 1, 2-5, 6+)")
         p.add_argument("--rating", type=int, help="minimum star rating")
+        p.add_argument("--flag", action="append", help="pick, reject or none (repeatable: any of them)")
+        p.add_argument("--label", action="append", help="colour label: red, yellow, green, blue, purple or none")
+        p.add_argument("--collection", metavar="NAME", help="only photos in this collection")
         p.add_argument("--person", action="append", help="a named person is in the photo (repeatable; all must be)")
         p.add_argument("--any-person", action="store_true", help="persons match if any of them is in the photo")
     p.add_argument("--all", action="store_true", help="include failed and missing files")
@@ -625,6 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("untrash", cmd_untrash, "put a trashed photo back where it was")
     p.add_argument("record", type=int, help="record number from 'tessera trashed'")
 
+    from app.cli_organize import register
+
+    register(add)
+
     p = add("phash-distance", cmd_phash_distance, "Hamming distance and similarity of two 64-bit pHashes")
     p.add_argument("a", help="16 hex digits")
     p.add_argument("b", help="16 hex digits")
@@ -635,7 +660,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (`tessera` without a command opens the desktop app: see app.__main__)."""
     parser = build_parser()
-    return run(parser, parser.parse_args(argv))
+    return run(parser, parse_args(parser, argv))
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parser.parse_args, except that search arguments follow `--` in `collection create --smart`."""
+    from app.cli_organize import split_search_args
+
+    return split_search_args(parser, list(sys.argv[1:] if argv is None else argv))
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -14,7 +14,8 @@ debs=(libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 fonts-dejavu-core
       python3-venv)
 # The tests also validate the desktop files, build with PyInstaller (objdump) and run the build's GUI
-# on a virtual X server; exiftool plays the other app in the XMP face-region tests.
+# on a virtual X server; exiftool reads what Export wrote, as a real client, and plays the other app
+# in the XMP face-region tests.
 [ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils libimage-exiftool-perl)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()

@@ -13,7 +13,7 @@ from typing import Any
 # Analysis stages in run order. "metadata" is read at import.
 STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "descriptors", "tags")
 # The Metadata fields a sidecar can override (see xmp.sidecars.apply_sidecar)
-SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title")
+SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title", "picked")
 # EXIF groups as the reference documents' grouped object has them
 EXIF_GROUPS: tuple[str, ...] = ("image", "exif", "gps", "interoperability", "thumbnail", "makernote")
 # Categorization engines, as `show --json` names them under info.categorization
@@ -57,6 +57,7 @@ class Metadata:
     title: str | None = None
     rating: int | None = None
     label: str | None = None
+    picked: bool = False  # the pick flag (digiKam:PickLabel); a reject is rating -1
     jpeg_quality: int | None = None
     density: float | None = None
     has_icc: bool = False
@@ -79,6 +80,7 @@ class SidecarData:
     hierarchical: list[str] = field(default_factory=list)  # "Places|France|Paris"
     rating: int | None = None  # -1 rejected, 0..5
     label: str | None = None  # color label name ("Red", "Green", ...)
+    picked: bool | None = None  # digiKam:PickLabel accepted (True) or not (False); None: not said
     title: str | None = None
     description: str | None = None
     tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see xmp.sidecars.NS)

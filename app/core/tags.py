@@ -1,13 +1,15 @@
-"""The user's tag and rating edits, and re-applying the auto_tagging threshold. Writes go through the
-writer; with the library's auto-write setting on, an edit also updates the photos' XMP sidecars
-(the returned ExportReport says how that went; None when the setting is off)."""
+"""The user's tag, rating, flag and colour label edits, and re-applying the auto_tagging threshold.
+Writes go through the writer; with the library's auto-write setting on, an edit also updates the
+photos' XMP sidecars (the returned ExportReport says how that went; None when the setting is off)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.core.catalog.models import AUTO, USER, Categorization, Photo, PhotoTag, RejectedTag, Tag
 from app.core.catalog.store import apply_auto_tags, tag_id
+from app.core.flags import PICK, REJECT, REJECTED, parse_flag, parse_label
 from app.core.xmp.export import ExportReport, auto_write
 
 
@@ -52,11 +54,39 @@ def remove_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | None
 
 
 def set_rating(lib: Any, photo_ids: list[int], rating: int | None) -> ExportReport | None:
-    """Stars 0-5, -1 for rejected, None to clear."""
-    if rating is not None and not -1 <= rating <= 5:
+    """Stars 0-5, -1 for rejected (the same as `set_flag(..., "reject")`), None to clear."""
+    if rating == REJECTED:
+        return set_flag(lib, photo_ids, REJECT)
+    if rating is not None and not 0 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
     lib.writer.call(lambda: Photo.update(rating=rating).where(Photo.id.in_(list(photo_ids))).execute())
     return auto_write(lib, photo_ids)
+
+
+def set_flag(lib: Any, photo_ids: Sequence[int], flag: str) -> ExportReport | None:
+    """Pick, reject or unflag photos. A pick or unflag takes back a reject (its stars were already
+    gone: a reject replaces the rating, as in Lightroom's XMP); a reject takes back a pick."""
+    flag = parse_flag(flag)
+    ids = list(photo_ids)
+
+    def op() -> None:
+        chosen = Photo.id.in_(ids)
+        if flag == REJECT:
+            Photo.update(rating=REJECTED, picked=False).where(chosen).execute()
+            return
+        Photo.update(rating=None).where(chosen & (Photo.rating == REJECTED)).execute()
+        Photo.update(picked=flag == PICK).where(chosen).execute()
+
+    lib.writer.call(op)
+    return auto_write(lib, ids)
+
+
+def set_label(lib: Any, photo_ids: Sequence[int], label: str | None) -> ExportReport | None:
+    """Give photos a colour label (by name, any case), or take it off (None or "none")."""
+    value = None if label is None else parse_label(label)
+    ids = list(photo_ids)
+    lib.writer.call(lambda: Photo.update(label=value).where(Photo.id.in_(ids)).execute())
+    return auto_write(lib, ids)
 
 
 def retag_library(lib: Any, threshold: float, batch: int = 5000) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog.queries import Filter
+from app.core.flags import LABELS, NO_LABEL, PICK, REJECT, UNFLAGGED
 from app.core.palette import PALETTE
 from app.gui.swatch import chip_icon
 
@@ -34,12 +36,21 @@ FACE_CHOICES: tuple[tuple[str, int | None, int | None], ...] = (
 )
 FORMATS = ("Any format", "JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP", "AVIF", "HEIF", "DNG", "CR2", "CR3", "NEF",
            "ARW", "ORF", "RAF", "RW2")  # fmt: skip
+# (text, flags): Lightroom's flag filter choices
+FLAG_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Any flag", ()), ("Picked", (PICK,)), ("Not rejected", (PICK, UNFLAGGED)), ("Unflagged", (UNFLAGGED,)),
+    ("Rejected", (REJECT,)),
+)  # fmt: skip
+LABEL_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Any label", ()), *((name, (name,)) for name in LABELS), ("No label", (NO_LABEL,)),
+)  # fmt: skip
 BROWSE_STATUSES = ("ok", "error")  # the grid shows unreadable files too, with an error badge
 
 
 class FilterBar(QWidget):
     changed = Signal(object)  # Filter
     similar_cleared = Signal()  # the "Similar to …" banner's Clear, or a full reset
+    collection_cleared = Signal()  # the collection banner's Clear, or a full reset
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +59,8 @@ class FilterBar(QWidget):
         self._persons: list[tuple[int, str]] = []  # (person or group id, label) chips
         self._person_ids: dict[str, int] = {}  # lower-cased name -> id, for typed names
         self._sort = ("date", False)
+        self._base = Filter()  # fields no widget here shows (a smart collection's, other panels'): kept as loaded
+        self.collection_id: int | None = None  # the manual collection shown, or None
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._emit)
 
@@ -67,6 +80,15 @@ class FilterBar(QWidget):
         self.format.addItems(list(FORMATS))
         self.rating = QComboBox()
         self.rating.addItems(["Any rating", "★ 1+", "★ 2+", "★ 3+", "★ 4+", "★ 5"])
+        self.flag = QComboBox(toolTip="Pick flags (P, X, U on the grid)")
+        self.flag.addItems([text for text, _ in FLAG_CHOICES])
+        self.label = QComboBox(toolTip="Colour labels (6-9 on the grid)")
+        self.label.addItems([text for text, _ in LABEL_CHOICES])
+        self.collection_label = QLabel()
+        self.collection_clear = QPushButton("Clear", toolTip="Back to the whole library")
+        self.collection_banner = _banner("collectionBanner", self.collection_label, self.collection_clear,
+                                         "background: palette(alternate-base); border: 1px solid palette(mid);",
+                                         "font-weight: bold;")  # fmt: skip
         self.count = QLabel("", minimumWidth=90)
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.clear = QPushButton("Clear")
@@ -89,14 +111,10 @@ class FilterBar(QWidget):
         self.person_chips.setSpacing(4)
         self.similar_label = QLabel()
         self.similar_clear = QPushButton("Clear", toolTip="Back to the filtered photos (Clear Filters also does)")
-        self.similar_banner = QWidget(objectName="similarBanner")
-        self.similar_banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         # the highlight color reads as "a special view is on" in light and dark themes alike
-        self.similar_banner.setStyleSheet(
-            "#similarBanner { background: palette(highlight); border-radius: 4px; }"
-            "#similarBanner QLabel { color: palette(highlighted-text); font-weight: bold; }"
-        )
-        self.similar_banner.hide()
+        self.similar_banner = _banner("similarBanner", self.similar_label, self.similar_clear,
+                                      "background: palette(highlight);",
+                                      "color: palette(highlighted-text); font-weight: bold;")  # fmt: skip
 
         self._layout()
         self._connect()
@@ -127,6 +145,9 @@ class FilterBar(QWidget):
         middle.addWidget(self.tag_mode)
         middle.addStretch(1)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.flag)  # the colour row has room to spare (three rows fit a 1280 px screen)
+        bottom.addWidget(self.label)
+        bottom.addSpacing(12)
         bottom.addWidget(QLabel("Colors:"))
         for name in PALETTE:
             b = QToolButton(checkable=True, toolTip=f"{name} ≥ minimum share", autoRaise=True)
@@ -142,14 +163,11 @@ class FilterBar(QWidget):
         bottom.addWidget(self.person_input)
         bottom.addWidget(self.person_mode)
         bottom.addStretch(1)
-        banner = QHBoxLayout(self.similar_banner)
-        banner.setContentsMargins(8, 2, 4, 2)
-        banner.addWidget(self.similar_label, 1)
-        banner.addWidget(self.similar_clear)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 4, 6, 4)
         outer.setSpacing(4)
         outer.addWidget(self.similar_banner)
+        outer.addWidget(self.collection_banner)
         outer.addLayout(top)
         outer.addLayout(middle)
         outer.addLayout(bottom)
@@ -161,7 +179,7 @@ class FilterBar(QWidget):
         self.until.textChanged.connect(self.schedule)
         for w in (self.gps,):
             w.toggled.connect(self.schedule)
-        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.person_mode):
+        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label, self.person_mode):
             combo.currentIndexChanged.connect(self.schedule)
         self.person_input.returnPressed.connect(self._add_typed_person)
         for b in self.color_buttons.values():
@@ -170,10 +188,16 @@ class FilterBar(QWidget):
         self.tag_input.returnPressed.connect(self._add_typed_tag)
         self.clear.clicked.connect(self.reset)
         self.similar_clear.clicked.connect(self.clear_similar)
+        self.collection_clear.clicked.connect(self.clear_collection)
 
     # -- state ------------------------------------------------------------------------------------
     def schedule(self) -> None:
         self._timer.start()
+
+    def apply_now(self) -> None:
+        """Emit the filter at once instead of after the typing pause."""
+        self._timer.stop()
+        self._emit()
 
     def _emit(self) -> None:
         f = self.current()
@@ -196,7 +220,8 @@ class FilterBar(QWidget):
         _, low, high = FACE_CHOICES[self.faces.currentIndex()]
         share = float(self.min_share.value())
         fmt = self.format.currentText()
-        return Filter(
+        return dataclasses.replace(
+            self._base,
             text=self.text.text().strip(),
             tags=tuple(self._tags),
             any_tag=self.tag_mode.currentIndex() == 1,
@@ -209,6 +234,9 @@ class FilterBar(QWidget):
             max_faces=high,
             formats=() if fmt == FORMATS[0] else (fmt,),
             min_rating=self.rating.currentIndex() or None,
+            flags=FLAG_CHOICES[self.flag.currentIndex()][1],
+            labels=LABEL_CHOICES[self.label.currentIndex()][1],
+            collection=self.collection_id,
             folder=self._folder,
             person_ids=tuple(pid for pid, _ in self._persons),
             any_person=self.person_mode.currentIndex() == 1,
@@ -216,6 +244,50 @@ class FilterBar(QWidget):
             sort=self._sort[0],
             descending=self._sort[1],
         )
+
+    def load(self, f: Filter) -> None:
+        """Show a saved filter (a smart collection's) in the widgets; fields no widget shows are kept."""
+        self.reset(emit=False)
+        for w in self.findChildren(QWidget):
+            w.blockSignals(True)
+        self._base = f.with_(collection=None)
+        self.text.setText(f.text)
+        self._tags = list(f.tags)
+        self.tag_mode.setCurrentIndex(1 if f.any_tag else 0)
+        for name, share in f.colors:
+            self.color_buttons[name].setChecked(True)
+            self.min_share.setValue(max(1, min(100, round(share))))
+        self.camera.setCurrentText(f.camera)
+        self.since.setText(f.since)
+        self.until.setText(f.until)
+        self.gps.setChecked(f.has_gps is True)
+        self.set_faces(f.min_faces, f.max_faces)
+        self.format.setCurrentIndex(FORMATS.index(f.formats[0]) if f.formats and f.formats[0] in FORMATS else 0)
+        self.rating.setCurrentIndex(min(5, max(0, f.min_rating or 0)))
+        self.flag.setCurrentIndex(_choice(FLAG_CHOICES, f.flags))
+        self.label.setCurrentIndex(_choice(LABEL_CHOICES, f.labels))
+        self._folder = f.folder
+        self._sort = (f.sort, f.descending)
+        for w in self.findChildren(QWidget):
+            w.blockSignals(False)
+        self._rebuild_chips()
+        self.schedule()
+
+    def show_collection(self, collection_id: int | None, text: str) -> None:
+        """The banner over the grid while it shows a collection (`collection_id`: a manual one, whose
+        photos the grid is narrowed to; None for a smart one, whose criteria are the filters)."""
+        self.collection_id = collection_id
+        self.collection_label.setText(text)
+        self.collection_banner.show()
+        self.schedule()
+
+    def clear_collection(self) -> None:
+        if self.collection_banner.isVisible() or self.collection_id is not None:
+            self.collection_id = None
+            self.collection_banner.hide()
+            self.collection_label.clear()
+            self.collection_cleared.emit()
+            self.schedule()
 
     def set_match_count(self, n: int) -> None:
         self.count.setText(f"{n:,} photo{'s' if n != 1 else ''}")
@@ -301,8 +373,10 @@ class FilterBar(QWidget):
             self.similar_label.clear()
             self.similar_cleared.emit()
 
-    def reset(self) -> None:
+    def reset(self, emit: bool = True) -> None:
         self.clear_similar()
+        self.clear_collection()
+        self._base = Filter()
         for w in self.findChildren(QWidget):
             w.blockSignals(True)
         self.text.clear()
@@ -310,7 +384,7 @@ class FilterBar(QWidget):
         self.since.clear()
         self.until.clear()
         self.gps.setChecked(False)
-        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.person_mode):
+        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label, self.person_mode):
             combo.setCurrentIndex(0)
         for b in self.color_buttons.values():
             b.setChecked(False)
@@ -320,7 +394,8 @@ class FilterBar(QWidget):
         self._persons.clear()
         self._folder = ""
         self._rebuild_chips()
-        self.schedule()
+        if emit:
+            self.schedule()
 
     def _add_typed_tag(self) -> None:
         self.add_tag(self.tag_input.text().strip())
@@ -342,3 +417,20 @@ class FilterBar(QWidget):
             chip.setObjectName("personChip")
             chip.clicked.connect(lambda _=False, p=pid: self.remove_person(p))
             self.person_chips.addWidget(chip)
+
+
+def _choice(choices: tuple[tuple[str, tuple[str, ...]], ...], values: tuple[str, ...]) -> int:
+    return next((i for i, (_, v) in enumerate(choices) if set(v) == set(values)), 0)
+
+
+def _banner(name: str, label: QLabel, clear: QPushButton, frame_style: str, label_style: str) -> QWidget:
+    """A strip over the grid saying which special view is on (similar photos, a collection), with Clear."""
+    banner = QWidget(objectName=name)
+    banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+    banner.setStyleSheet(f"#{name} {{ {frame_style} border-radius: 4px; }} #{name} QLabel {{ {label_style} }}")
+    row = QHBoxLayout(banner)
+    row.setContentsMargins(8, 2, 4, 2)
+    row.addWidget(label, 1)
+    row.addWidget(clear)
+    banner.hide()
+    return banner

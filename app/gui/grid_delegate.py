@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QR
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from app.gui.flag_label import LABEL_COLORS, PICK_MARK, REJECTED_DIM
 from app.gui.grid_model import PhotoRole, RowInfo
 from app.gui.rating_stars import REJECT_MARK, REJECTED, REJECTED_COLOR, STAR_COLOR, rating_text
 from app.gui.thumbs import ThumbnailCache
@@ -22,6 +23,7 @@ BADGE_ERROR = QColor(200, 40, 40)
 BADGE_TEXT = QColor("white")
 BADGE_HEIGHT = 16
 SCALED_CACHE_SIZE = 600  # cells' worth of scaled thumbnails: several screens at the smallest size
+LABEL_SWATCH = 14
 RATING_BACKGROUND = QColor(0, 0, 0, 160)  # translucent dark: the stars read on any photo
 
 
@@ -54,8 +56,11 @@ class GridDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 6, 6)
         image_box = QRect(rect.x() + PADDING, rect.y() + PADDING, self.thumb_size, self.thumb_size)
         image = self._paint_image(painter, image_box, info, palette)
+        if info.rating == REJECTED:  # rejects fade, as in Lightroom: the keepers stand out while culling
+            painter.fillRect(image, REJECTED_DIM)
         self._paint_badges(painter, image_box, info)
         self._paint_rating(painter, image, info.rating)
+        self._paint_flag_and_label(painter, image, info)
         text_rect = QRect(rect.x() + PADDING, image_box.bottom() + 2, self.thumb_size, TEXT_HEIGHT)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
@@ -122,6 +127,19 @@ class GridDelegate(QStyledItemDelegate):
             else (rating_text(rating), RATING_BACKGROUND, STAR_COLOR)
         )
         self._pill(painter, image.x() + 4, image.bottom() - 3 - BADGE_HEIGHT, text, background, color)
+
+    def _paint_flag_and_label(self, painter: QPainter, image: QRect, info: RowInfo) -> None:
+        """A white flag top-right for a pick; the colour label as a swatch bottom-right."""
+        if info.picked:
+            width = self._badge_widths.get(PICK_MARK) or painter.fontMetrics().horizontalAdvance(PICK_MARK) + 10
+            self._pill(painter, image.right() - 3 - width, image.y() + 4, PICK_MARK, RATING_BACKGROUND, BADGE_TEXT)
+        color = LABEL_COLORS.get(info.label or "")
+        if color is not None:
+            swatch = QRectF(image.right() - 4 - LABEL_SWATCH, image.bottom() - 3 - LABEL_SWATCH, LABEL_SWATCH,
+                            LABEL_SWATCH)  # fmt: skip
+            painter.setPen(BADGE_TEXT)
+            painter.setBrush(color)
+            painter.drawRoundedRect(swatch, 3, 3)
 
     def _pill(self, painter: QPainter, x: int, y: int, text: str, background: QColor, color: QColor) -> int:
         """One rounded badge; returns its width."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 
 from app.core.catalog import queries
 from app.core.catalog.models import Photo
@@ -34,6 +34,8 @@ class RowInfo:
     height: int | None
     taken_at: str | None
     rating: int | None
+    picked: bool = False
+    label: str | None = None
     duplicate: bool = False
 
 
@@ -49,10 +51,30 @@ _FIELDS = (
     Photo.height,
     Photo.taken_at,
     Photo.rating,
+    Photo.picked,
+    Photo.label,
 )
+PHOTO_IDS_MIME = "application/x-tessera-photo-ids"  # dragged photos: their ids, one a line
+
+
+def photo_ids_mime(ids: list[int]) -> QMimeData:
+    data = QMimeData()
+    data.setData(PHOTO_IDS_MIME, "\n".join(map(str, ids)).encode())
+    return data
+
+
+def ids_from_mime(data: QMimeData) -> list[int]:
+    if not data.hasFormat(PHOTO_IDS_MIME):
+        return []
+    text = bytes(data.data(PHOTO_IDS_MIME).data()).decode(errors="replace")
+    return [int(x) for x in text.split() if x.isdigit()]
 
 
 class PhotoListModel(QAbstractListModel):
+    # photos dropped on the grid before the photo `before` (None: at the end), while it shows a
+    # collection in its own order: the main window moves them there
+    reorder_requested = Signal(list, object)
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.filter = Filter()
@@ -136,9 +158,47 @@ class PhotoListModel(QAbstractListModel):
         for pid in page:
             r = found.get(pid)
             if r is None:  # removed since the ids were read: show as missing until the next reload
-                self._rows[pid] = RowInfo(pid, "(removed)", "", "missing", None, None, None, None, None, None, None)
+                self._rows[pid] = RowInfo(pid, "(removed)", "", "missing", *(None,) * 7)
             else:
                 self._rows[pid] = RowInfo(*r, duplicate=pid in self.duplicate_ids)
+
+    # -- drag and drop: photos into collections (the sidebar), and in a collection's own order ------
+    def by_hand(self) -> bool:
+        """Whether the rows are a collection in its own order (dragging them reorders it)."""
+        return self.filter.collection is not None and self.filter.sort == "manual" and self.similar_to is None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid():
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        if self.by_hand():
+            flags |= Qt.ItemFlag.ItemIsDropEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [PHOTO_IDS_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        return photo_ids_mime([self._ids[i.row()] for i in sorted(indexes, key=lambda i: i.row()) if i.isValid()])
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+        return self.by_hand() and bool(ids_from_mime(data))
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+        ids = ids_from_mime(data)
+        if not (self.by_hand() and ids):
+            return False
+        at = parent.row() if parent.isValid() else row  # on a photo: before it; between: that row
+        before = self._ids[at] if 0 <= at < len(self._ids) else None
+        # once the view is done with the drop: reordering reloads the model, which must not happen under it
+        QTimer.singleShot(0, lambda: self.reorder_requested.emit(ids, before))
+        return True
 
     # -- Qt ---------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 from app.core.catalog.facets import camera_name
 from app.core.catalog.models import Photo
 from app.core.catalog.present import photo_json
+from app.core.collections import collections_of
 from app.core.exif_format import coordinate, human_value, summary_line
+from app.gui.flag_label import FlagLabelRow
 from app.gui.rating_stars import RatingStars
 from app.gui.swatch_bar import SwatchBar
 
@@ -50,6 +52,8 @@ class Inspector(QScrollArea):
     tag_added = Signal(int, str)  # photo id, tag
     tag_removed = Signal(int, str)
     rating_set = Signal(int, object)  # photo id, the new rating (None clears it)
+    flag_set = Signal(int, str)  # photo id, pick | reject | none
+    label_set = Signal(int, object)  # photo id, colour label name or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +73,10 @@ class Inspector(QScrollArea):
             self.file_form.addRow(key, label)
         self.stars = RatingStars()
         self.file_form.insertRow(1, "Rating", self.stars)  # right under the name: it is edited most
+        self.flag_label = FlagLabelRow()
+        self.file_form.insertRow(2, "Flag", self.flag_label)
+        self.collections = QLabel(wordWrap=True)
+        self.file_form.addRow("Collections", self.collections)
 
         colors_box = QGroupBox("Colors")
         colors_layout = QVBoxLayout(colors_box)
@@ -125,6 +133,8 @@ class Inspector(QScrollArea):
         self.remove_tag.clicked.connect(self._remove_tag)
         self.copy_exif.clicked.connect(self.copy_metadata)
         self.stars.rating_clicked.connect(self._rate)
+        self.flag_label.flag_clicked.connect(lambda flag: self._emit_for_photo(self.flag_set, flag))
+        self.flag_label.label_clicked.connect(lambda name: self._emit_for_photo(self.label_set, name))
         self.show_photo(None)
 
     # -- showing ----------------------------------------------------------------------------------
@@ -158,6 +168,11 @@ class Inspector(QScrollArea):
         for key, value in values.items():
             self.fields[key].setText(value)
         self.stars.set_rating(photo.rating if photo else None)
+        if photo:
+            self.flag_label.show_values(photo.rating, photo.picked, photo.label)
+        else:
+            self.flag_label.show_values(None, False, None)
+        self.collections.setText((", ".join(collections_of(photo.id)) or "none") if photo else "")
 
     def _show_colors(self) -> None:
         predominant = self.data.get("predominant", {}).get("google", []) if self.data else []
@@ -236,6 +251,10 @@ class Inspector(QScrollArea):
         if name and self.photo_id is not None:
             self.tag_added.emit(self.photo_id, name)
             self.tag_edit.clear()
+
+    def _emit_for_photo(self, signal: Any, value: object) -> None:
+        if self.photo_id is not None:
+            signal.emit(self.photo_id, value)
 
     def _rate(self, rating: int | None) -> None:
         if self.photo_id is not None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSlider,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -46,14 +47,17 @@ from app.gui.grid_delegate import GridDelegate
 from app.gui.grid_model import PhotoListModel
 from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
+from app.gui.organize import Organizer
 from app.gui.people_view import PeopleWindow
 from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
+from app.gui.shortcuts_dialog import ShortcutsDialog, menu_rows
 from app.gui.sidebar import Sidebar
 from app.gui.theme import THEMES, apply_theme
 from app.gui.thumbs import ThumbnailCache
 from app.gui.trash_view import TrashedPhotosWindow
 from app.gui.viewer import Viewer
+from app.gui.welcome import WelcomePage
 
 SIMILAR_TOP = 100  # Find Similar shows this many photos after the one it started from
 REFRESH_WHILE_RUNNING_S = 1.5  # the grid fills in while analysis runs, without repainting constantly
@@ -89,7 +93,11 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.filter_bar)
-        layout.addWidget(self.grid, 1)
+        self.welcome = WelcomePage(lib.root)  # instead of the grid while the library is empty
+        self.grid_stack = QStackedWidget()
+        self.grid_stack.addWidget(self.grid)
+        self.grid_stack.addWidget(self.welcome)
+        layout.addWidget(self.grid_stack, 1)
         layout.addWidget(self.progress_panel)
         self.setCentralWidget(central)
 
@@ -101,6 +109,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self._make_actions()
         self._connect()
+        self.organizer = Organizer(self)  # flags, labels, collections, export
+        self.welcome.import_requested.connect(self.choose_import)
         self._default_size()
         self._restore_settings()
         self.refresh_all()
@@ -224,13 +234,13 @@ class MainWindow(QMainWindow):
         menu = parent.addMenu("&Rating")
         self.rating_actions: dict[int | None, QAction] = {}
         for rating, key in RATING_KEYS:
+            if rating == REJECTED:  # X is Photo > Flag > Rejected (app/gui/organize.py), as in Lightroom
+                continue
             text = rating_text(rating)
             action = self._action(text, lambda _=False, r=rating: self.rate_selection(r), key,
                                   f"Rate the selected photos: {text}")  # fmt: skip
             # plain keys: on the grid only, so digits and X still type into text fields and spin boxes
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            if rating == REJECTED:
-                menu.addSeparator()
             menu.addAction(action)
             self.rating_actions[rating] = action
         return menu
@@ -294,6 +304,7 @@ class MainWindow(QMainWindow):
     def apply_filter(self, f: Filter) -> None:
         selected = self.selected_ids()
         self.model.set_filter(f)
+        self.grid_stack.setCurrentWidget(self.welcome if self.lib.photo_count() == 0 else self.grid)
         self.filter_bar.set_match_count(self.model.rowCount())
         self._reselect(selected)
         self._update_status()
@@ -318,6 +329,8 @@ class MainWindow(QMainWindow):
         bar = self.filter_bar
         if kind == "all":
             bar.reset()
+        elif kind == "collection":
+            self.organizer.open_collection(value)
         elif kind == "folder":
             bar.set_folder(value)
         elif kind == "tag":
@@ -338,8 +351,9 @@ class MainWindow(QMainWindow):
             self.review_duplicates()
 
     def _sort_changed(self, index: int) -> None:
-        _, key, descending = SORTS[index]
+        _, key, descending = SORTS[index] if index < len(SORTS) else ("", "manual", False)  # a collection's own
         self.filter_bar.set_sort(key, descending)
+        self.organizer.sort_changed(key, descending)
 
     def set_thumb_size(self, size: int) -> None:
         self.delegate.thumb_size = size
@@ -651,15 +665,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Catalog backed up to {path}", 8000)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        """(action, key) for every action with a shortcut, menus and grid alike, sorted by name."""
-        keyed = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]  # an empty QKeySequence is truthy
-        return sorted({(a.text().replace("&", ""), a.shortcut().toString()) for a in keyed})
+        """("Menu > Command", key) for every menu command that has a key, in menu order."""
+        return [(command, key) for command, key in menu_rows(self.menuBar()) if key]
 
-    def show_shortcuts(self) -> None:
-        viewer = [("Viewer: fit / 100%", "F / Z"), ("Viewer: rate / reject", "0-5 / X"), ("Viewer: faces overlay", "O"),
-                  ("Viewer: next / previous", "→ / ←"), ("Viewer: fullscreen", "F11")]  # fmt: skip
-        text = "\n".join(f"{k:28} {v}" for k, v in self.shortcut_rows() + viewer)
-        QMessageBox.information(self, "Keyboard shortcuts", text)
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         stats = library_stats(self.lib)

@@ -1,18 +1,20 @@
-"""The sidebar: Library, Folders, Tags, Colors, Cameras, Dates, People and Duplicates, with counts.
+"""The sidebar: Library, Collections, Folders, Tags, Colors, Cameras, Dates, People and Duplicates, with counts.
 Clicking an entry tells the main window what to filter by; the sidebar itself filters nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.core.catalog import facets
 from app.core.catalog.models import OK, Photo
 from app.core.catalog.people import person_summaries
 from app.core.palette import PALETTE
+from app.gui import sidebar_collections
+from app.gui.grid_model import ids_from_mime
 from app.gui.swatch import chip_icon
 
 KindRole = Qt.ItemDataRole.UserRole + 1
@@ -22,8 +24,10 @@ SIDEBAR_GROUPS = 12  # unnamed groups listed under People, largest first (the Pe
 
 
 class Sidebar(QTreeWidget):
-    # (kind, value): all | folder | tag | color | camera | date | faces | person | people | duplicates
+    # (kind, value): all | collection | folder | tag | color | camera | date | faces | person | people | duplicates
     picked = Signal(str, object)
+    photos_dropped = Signal(int, list)  # (collection id, photo ids) dragged from the grid onto a collection
+    menu_requested = Signal(object, QPoint)  # (collection id or None, global position): the Collections menu
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,9 +43,14 @@ class Sidebar(QTreeWidget):
         self.itemClicked.connect(self._clicked)
         self.itemActivated.connect(self._clicked)
         self.sections: dict[str, QTreeWidgetItem] = {}
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.target_collection: int | None = None  # marked "+": where B adds photos
 
     def refresh(self, duplicate_clusters: int | None = None) -> None:
         expanded = {name for name, item in self.sections.items() if item.isExpanded()} or {
+            "Collections",
             "Folders",
             "Tags",
             "Colors",
@@ -51,6 +60,7 @@ class Sidebar(QTreeWidget):
         self.sections = {}
         total = Photo.select().where(Photo.status == OK).count()
         self._entry(self.invisibleRootItem(), "All photos", total, "all", None)
+        sidebar_collections.fill(self, self._section("Collections"), self.target_collection)
         folders = self._section("Folders")
         for node in facets.folder_tree():
             self._add_folder(folders, node)
@@ -73,6 +83,8 @@ class Sidebar(QTreeWidget):
         dup_label = "Duplicates" if duplicate_clusters is None else f"Duplicates ({duplicate_clusters} clusters)"
         self._entry(self.invisibleRootItem(), dup_label, None, "duplicates", None)
         for name, item in self.sections.items():
+            if item.childCount() == 0 and name in sidebar_collections.EMPTY_HINTS:
+                sidebar_collections.hint(item, sidebar_collections.EMPTY_HINTS[name], self._muted())
             item.setExpanded(name in expanded)
 
     def _add_tags(self, section: QTreeWidgetItem) -> None:
@@ -164,6 +176,57 @@ class Sidebar(QTreeWidget):
             child = item.child(i)
             yield child
             yield from self._walk(child)
+
+    # -- collections: drop photos on one, and its menu ----------------------------------------------
+    def refresh_collections(self) -> None:
+        """Only the Collections section: after a collection edit, without recounting the whole library."""
+        section = self.sections.get("Collections")
+        if section is None:
+            self.refresh()
+            return
+        section.takeChildren()
+        sidebar_collections.fill(self, section, self.target_collection)
+        if section.childCount() == 0:
+            sidebar_collections.hint(section, sidebar_collections.EMPTY_HINTS["Collections"], self._muted())
+
+    def collection_at(self, pos: QPoint) -> int | None:
+        """The manual collection under `pos` (viewport coordinates), the one photos can be dropped on."""
+        item = self.itemAt(pos)
+        if item is None or item.data(0, KindRole) != "collection":
+            return None
+        return item.data(0, ValueRole) if item.data(0, sidebar_collections.ManualRole) else None
+
+    def dragEnterEvent(self, event: QDragMoveEvent) -> None:  # type: ignore[override]
+        if ids_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if ids_from_mime(event.mimeData()) and self.collection_at(event.position().toPoint()) is not None:
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        ids = ids_from_mime(event.mimeData())
+        target = self.collection_at(event.position().toPoint())
+        if ids and target is not None:
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self.photos_dropped.emit(target, ids)
+        else:
+            event.ignore()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.itemAt(event.pos())
+        in_collections = item is not None and (
+            item is self.sections.get("Collections") or item.data(0, KindRole) in ("collection", "collection_set")
+        )
+        if in_collections:
+            value = item.data(0, ValueRole) if item.data(0, KindRole) else None  # type: ignore[union-attr]
+            self.menu_requested.emit(value, event.globalPos())
 
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         kind = item.data(0, KindRole)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,22 @@ def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
         win.runner.wait(120)
     win.thumbs.close()
     lib.close()
+
+
+PHOTOS = ("flower.jpg", "flower2.jpg", "hopper_orientation_2.jpg", "hopper_orientation_3.jpg",
+          "hopper_orientation_4.jpg", "hopper_orientation_5.jpg")  # fmt: skip
+
+
+@pytest.fixture
+def photos_window(qtbot, window: MainWindow, corpus: Path, tmp_path: Path) -> MainWindow:
+    """The main window over six corpus photos (copies), imported and analyzed for real."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in PHOTOS:
+        shutil.copy(corpus / "exif" / name, folder / name)
+    run_import(qtbot, window, folder)
+    assert window.model.rowCount() == len(PHOTOS)
+    return window
 
 
 def run_import(qtbot, win: MainWindow, folder: Path) -> None:

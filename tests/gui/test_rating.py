@@ -5,7 +5,6 @@ catalog."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,22 +17,8 @@ from app.core.catalog.models import Photo
 from app.core.xmp.sidecars import read_sidecar
 from app.gui.grid_model import RowInfo
 from app.gui.main_window import MainWindow
-from tests.gui.conftest import run_import
 
-PHOTOS = ("flower.jpg", "flower2.jpg", "hopper_orientation_2.jpg", "hopper_orientation_3.jpg",
-          "hopper_orientation_4.jpg", "hopper_orientation_5.jpg")  # fmt: skip
 SHOWN = ("ok", "error")  # what the grid lists (the filter bar's statuses)
-
-
-@pytest.fixture
-def photos_window(qtbot, window: MainWindow, corpus: Path, tmp_path: Path) -> MainWindow:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in PHOTOS:
-        shutil.copy(corpus / "exif" / name, folder / name)
-    run_import(qtbot, window, folder)
-    assert window.model.rowCount() == len(PHOTOS)
-    return window
 
 
 def _select(win: MainWindow, photo_ids: list[int]) -> None:
@@ -103,10 +88,10 @@ def test_rating_menu_and_shortcut_list(qtbot, photos_window: MainWindow) -> None
     assert menu.menuAction() in win.photo_menu.actions()
     assert menu.menuAction() in win.grid.actions()  # the grid's context menu has it too
     texts = [(a.text(), a.shortcut().toString()) for a in menu.actions() if not a.isSeparator()]
-    assert texts == [("No Rating", "0"), ("★", "1"), ("★★", "2"), ("★★★", "3"), ("★★★★", "4"), ("★★★★★", "5"),
-                     ("Rejected", "X")]  # fmt: skip
+    assert texts == [("No Rating", "0"), ("★", "1"), ("★★", "2"), ("★★★", "3"), ("★★★★", "4"), ("★★★★★", "5")]
     listed = win.shortcut_rows()  # what Help > Keyboard Shortcuts lists
-    assert set(texts) <= set(listed)
+    assert {(f"Photo > Rating > {text}", key) for text, key in texts} <= set(listed)
+    assert ("Photo > Flag > Rejected", "X") in listed  # X rejects, from the Flag menu as in Lightroom
     assert all(key for _, key in listed), "only actions that have a key"
     # the menu acts on the selection like the keys do
     pid = win.model.ids()[0]
@@ -218,13 +203,16 @@ def test_grid_cell_shows_rating(qtbot, photos_window: MainWindow) -> None:
         win.rate([pid], rating)
         rendered[rating] = _render_cell(win, pid)
     assert np.array_equal(rendered[None], unrated)
-    for rating in (3, -1):
-        changed = np.argwhere((rendered[rating] != unrated).any(axis=2))
-        assert len(changed), f"rating {rating} is drawn"
-        top, left = changed.min(axis=0)
-        height, width = unrated.shape[:2]
-        assert top > height / 2 and left < width / 2, "in the bottom-left corner of the thumbnail"
-    assert not np.array_equal(rendered[3], rendered[-1])
+    changed = np.argwhere((rendered[3] != unrated).any(axis=2))
+    assert len(changed), "the stars are drawn"
+    top, left = changed.min(axis=0)
+    height, width = unrated.shape[:2]
+    assert top > height / 2 and left < width / 2, "in the bottom-left corner of the thumbnail"
+    # a reject fades the whole thumbnail (as in Lightroom), with its red mark bottom-left
+    assert rendered[-1][..., :3].mean() < unrated[..., :3].mean() - 10
+    red = (rendered[-1][..., 0] > 180) & (rendered[-1][..., 1] < 100) & (rendered[-1][..., 2] < 100)
+    rows, cols = np.nonzero(red)
+    assert len(rows) and rows.min() > height / 2 and cols.max() < width / 2
 
 
 def test_rating_while_viewing(qtbot, photos_window: MainWindow) -> None:

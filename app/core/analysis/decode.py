@@ -245,7 +245,7 @@ def _to_srgb(im: Image.Image, icc: bytes | None, warn: list[str]) -> Image.Image
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
-def _apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
+def apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
     for op in _ORIENT.get(orientation, ()):
         im = im.transpose(op)
     return im
@@ -291,9 +291,9 @@ def _decode_pillow(data: bytes, fmt: str, long_side: int) -> Decoded:
     truncated = _load(im)
     full_w, full_h = _oriented_size(*declared, orientation)  # draft() shrank im.size, not the photo
     work, alpha = _working(im, long_side)
-    rgb = _apply_orientation(_to_srgb(work, source.info.get("icc_profile"), warn), orientation)
+    rgb = apply_orientation(_to_srgb(work, source.info.get("icc_profile"), warn), orientation)
     if alpha is not None:
-        alpha = _apply_orientation(alpha, orientation)
+        alpha = apply_orientation(alpha, orientation)
     return Decoded(
         image=rgb,
         alpha=alpha,
@@ -345,7 +345,7 @@ def _decode_raw(data: bytes, fmt: str, long_side: int) -> Decoded:
     except Exception as exc:  # LibRaw errors and anything else from a damaged file
         raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
     work, _ = _working(preview, long_side)
-    rgb = _apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), orientation)
+    rgb = apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), orientation)
     return Decoded(rgb, None, full[0], full[1], fmt, 1, "RAW", False, False, orientation, False, None, warn)
 
 

@@ -338,6 +338,7 @@ def extract_metadata(data: bytes, image: Image.Image | None, fmt: str) -> Metada
             md.title = md.title or found.title
             md.rating = found.rating if found.rating is not None else md.rating
             md.label = found.label
+            md.picked = bool(found.picked)
             md.face_regions = found.face_regions
         md.keywords = list(dict.fromkeys(md.keywords))
         md.jpeg_quality = _jpeg_quality(image) if fmt in ("JPEG", "MPO") else None

@@ -13,10 +13,13 @@ from app.core.catalog import backups
 from app.core.catalog.models import (
     ALL_MODELS,
     DETAIL_COLUMNS,
+    Collection,
+    CollectionPhoto,
     Face,
     FaceRejection,
     FaceVector,
     Person,
+    Photo,
     PhotoDetail,
     SchemaVersion,
     db,
@@ -101,6 +104,17 @@ def _migration_5(database: SqliteDatabase) -> None:
 
 
 def _migration_6(database: SqliteDatabase) -> None:
+    """Flags, colour labels and collections: the pick flag beside the rating (a reject stays rating -1,
+    as X has always stored it) and the collection tables. A new catalog has them from migration 1."""
+    have = {c.name for c in database.get_columns("photo")}
+    if "picked" not in have:
+        migrator = SchemaMigrator.from_database(database)
+        migrate(migrator.add_column("photo", "picked", Photo.picked))  # with its index, as the model has it
+    database.execute_sql("CREATE INDEX IF NOT EXISTS photo_label ON photo (label)")  # peewee's name for it
+    database.create_tables([Collection, CollectionPhoto])
+
+
+def _migration_7(database: SqliteDatabase) -> None:
     """People: persons and unnamed groups, each face's person and state, its descriptor, and "not
     this person" per face (a new catalog already has them: migration 1 creates tables from the models)."""
     database.create_tables([Person, FaceVector, FaceRejection])
@@ -115,7 +129,7 @@ def _migration_6(database: SqliteDatabase) -> None:
 
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
-    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

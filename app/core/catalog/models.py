@@ -98,8 +98,9 @@ class Photo(BaseModel):
     jpeg_quality = IntegerField(null=True)
     density = FloatField(null=True)
     title = TextField(null=True)
-    rating = IntegerField(null=True, index=True)
-    label = TextField(null=True)
+    rating = IntegerField(null=True, index=True)  # 1-5 stars, -1 rejected (flags.REJECTED), None unrated
+    label = TextField(null=True, index=True)  # colour label as XMP names it: Red, Yellow, Green, Blue, Purple
+    picked = BooleanField(default=False, index=True)  # the pick flag (a reject is rating -1, see flags.py)
     # analysis results that are one value per photo (the JSON ones are in PhotoDetail)
     face_count = IntegerField(null=True, index=True)
     phash = IntegerField(null=True, index=True)
@@ -264,6 +265,34 @@ class TrashRecord(BaseModel):
     restored_at = TextField(null=True)
 
 
+class Collection(BaseModel):
+    """A collection (photos gathered by hand, in their own order), a smart collection (a saved Filter,
+    live) or a collection set (holds the others), nested through `parent` as in Lightroom."""
+
+    name = TextField()
+    kind = TextField()  # collection | smart | set
+    parent = ForeignKeyField("self", null=True, on_delete="CASCADE", backref="children")
+    filter_json = TextField(null=True)  # smart collections: the saved Filter (catalog.filter_json)
+    sort = TextField(default="manual")  # collections: "manual" (by hand) or a queries.SORTS key
+    descending = BooleanField(default=False)
+    created_at = TextField()
+
+
+class CollectionPhoto(BaseModel):
+    """A photo in a collection, at its place in the collection's own order. Photo rows are never
+    deleted (a missing or trashed photo keeps its id and comes back), and when one is, its rows go too."""
+
+    collection = ForeignKeyField(Collection, on_delete="CASCADE", backref="members", index=False)  # see indexes
+    photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="memberships")
+    position = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("collection", "photo")
+        # the collection's order straight off an index (photo last: no table row, no sort); the photo's
+        # own index comes with its foreign key
+        indexes = ((("collection", "position", "photo"), False),)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     Setting,
@@ -282,4 +311,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     StageState,
     NotDuplicate,
     TrashRecord,
+    Collection,
+    CollectionPhoto,
 )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import reduce
 
 from peewee import JOIN, SQL, Expression, Node, NodeList, Ordering, fn
 
-from app.core.catalog.models import CONFIRMED, OK, UNNAMED, Face, Photo, PhotoColor, PhotoTag, Tag
+from app.core.catalog.models import CONFIRMED, OK, UNNAMED, CollectionPhoto, Face, Photo, PhotoColor, PhotoTag, Tag
+from app.core.flags import flag_condition, label_condition
 
 # Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
 SORTS = {
@@ -17,6 +21,7 @@ SORTS = {
     "size": (Photo.size,),
     "rating": (Photo.rating, Photo.taken_at),
     "imported": (),
+    "manual": (),  # a collection's own order (CollectionPhoto.position); the import order elsewhere
 }
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -35,6 +40,9 @@ class Filter:
     max_faces: int | None = None
     formats: tuple[str, ...] = ()
     min_rating: int | None = None
+    flags: tuple[str, ...] = ()  # pick | reject | none, any of them (flags.FLAGS)
+    labels: tuple[str, ...] = ()  # colour labels (Red, ..., or "none"), any of them
+    collection: int | None = None  # photos in this collection (a manual one: Collection.kind "collection")
     folder: str = ""  # photos under this folder
     statuses: tuple[str, ...] = (OK,)
     photo_ids: tuple[int, ...] | None = None  # restrict to these (e.g. a duplicate cluster)
@@ -90,6 +98,14 @@ def _text_clause(word: str) -> Expression:
     )
 
 
+def _any(clauses: Iterable[Expression]) -> Expression:
+    return reduce(operator.or_, clauses)
+
+
+def _members(collection_id: int) -> Node:
+    return CollectionPhoto.select(CollectionPhoto.photo).where(CollectionPhoto.collection == collection_id)
+
+
 def _unindexed(node: Node) -> Node:
     """`+x`: the same value, but SQLite will not use an index for it."""
     return NodeList((SQL("+"), node), glue="")
@@ -135,6 +151,12 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
         where.append(fn.UPPER(Photo.format).in_([x.upper() for x in f.formats]))
     if f.min_rating is not None:
         where.append(Photo.rating >= f.min_rating)
+    if f.flags:
+        where.append(_any(flag_condition(x) for x in f.flags))
+    if f.labels:
+        where.append(_any(label_condition(x) for x in f.labels))
+    if f.collection is not None:
+        where.append(Photo.id.in_(_members(f.collection)))
     if f.folder:
         root = os.path.abspath(f.folder).rstrip(os.sep)
         where.append((Photo.folder == root) | Photo.folder.startswith(root + os.sep))
@@ -147,6 +169,13 @@ def query(f: Filter, *fields: object):  # -> peewee SelectQuery
     if f.sort not in SORTS:
         raise ValueError(f"sort by one of {', '.join(SORTS)}, not {f.sort!r}")
     q = Photo.select(*fields) if fields else Photo.select()
+    if _by_hand(f):  # the collection's own order: its rows, position by position, joined to the photos
+        q = q.join(CollectionPhoto, on=(CollectionPhoto.photo == Photo.id))
+        # status from the photo's id alone: probing the (id, status) index once per status was 20% slower
+        where = [CollectionPhoto.collection == f.collection, *conditions(f.with_(collection=None), False)]
+        keys = (CollectionPhoto.position, CollectionPhoto.photo)  # as the index has them: no sort step
+        order = [k.desc() if f.descending else k.asc() for k in keys]
+        return q.where(*where).order_by(*order)
     # sorting by index: keep SQLite off the status index, which it would pick without statistics
     where = conditions(f, status_by_index=not _sorts_by_index(f))
     if where:
@@ -171,6 +200,10 @@ def order_by(f: Filter) -> list[Ordering]:
             terms.append(node.is_null().asc())  # NULLs last in both directions
         terms.append(node.desc() if f.descending else node.asc())
     return terms
+
+
+def _by_hand(f: Filter) -> bool:
+    return f.sort == "manual" and f.collection is not None
 
 
 def _sorts_by_index(f: Filter) -> bool:

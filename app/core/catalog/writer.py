@@ -29,6 +29,7 @@ except ImportError:  # Windows: SQLite's own locking still serialises writers, j
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _STOP = object()
+_NOW = object()  # someone waits for the batch: commit it without waiting for more operations
 
 
 class WriterLock:
@@ -91,8 +92,11 @@ class CatalogWriter:
         return future
 
     def call(self, op: Callable[[], T], timeout: float | None = None) -> T:
-        """Run `op` on the writer thread and wait for its committed result."""
-        return self.submit(op).result(timeout)
+        """Run `op` on the writer thread and wait for its committed result: committed at once, not
+        after the batching delay (an edit in the GUI waits for it)."""
+        future = self.submit(op)
+        self._queue.put(_NOW)
+        return future.result(timeout)
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything submitted so far is committed."""
@@ -111,6 +115,8 @@ class CatalogWriter:
             first = self._queue.get()
             if first is _STOP:
                 break
+            if first is _NOW:  # its batch was committed already
+                continue
             batch = [first]
             deadline = time.monotonic() + self._max_delay
             while len(batch) < self._batch_size:
@@ -120,6 +126,8 @@ class CatalogWriter:
                     break
                 if item is _STOP:
                     stopping = True
+                    break
+                if item is _NOW:
                     break
                 batch.append(item)
             self._commit(batch)

@@ -7,7 +7,10 @@ gone from the catalog (a removed tag, an auto tag under a raised threshold) and 
 Lightroom keyword that happens to be a classifier word ("flower") survives every export. A tag the
 user removes in Tessera (`removed`) leaves the sidecar whoever wrote it.
 
-Rating and label: the catalog's value; where the catalog has none, the sidecar's own stays.
+Rating, pick flag and label: the catalog's value. Where the catalog has no rating or label, the
+sidecar's own stays, unless the catalog has read the sidecar as it is now: then the user cleared it
+in Tessera, and it goes from the sidecar too. After writing, the catalog remembers the sidecar's new
+state, as if it had read it (it holds what the catalog holds).
 
 Faces: the confirmed named faces become the sidecar's MWG face regions (see regions.merge_regions),
 for photos whose size is known (an unreadable image keeps the regions its sidecar has).
@@ -25,9 +28,9 @@ from typing import Any
 
 from app.core.analysis.pipeline import Progress
 from app.core.catalog.models import CONFIRMED, ERROR, OK, Face, Person, Photo, PhotoTag, Tag
-from app.core.records import SidecarData
+from app.core.records import SidecarData, SidecarState
 from app.core.xmp.regions import FaceExport, NamedFace
-from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, write_sidecar
+from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, sidecar_state, write_sidecar
 
 EXPORTABLE = (OK, ERROR)  # an unreadable image can still carry tags; missing or trashed files cannot
 _CHUNK = 500
@@ -111,10 +114,31 @@ def export_photo(
     if existing.error:
         raise SidecarError(f"existing sidecar {current.name} left untouched: {existing.error}")  # type: ignore[union-attr]
     everything, ours = merged_tags(tags, existing, removed)
-    rating = photo.rating if photo.rating is not None else existing.rating
-    label = photo.label if photo.label is not None else existing.label
+    known = _catalog_read(photo, sidecar_state(current))
+    rating = photo.rating if photo.rating is not None or known else existing.rating
+    label = photo.label if photo.label is not None or known else existing.label
     regions = FaceExport(tuple(faces or ()), (photo.width, photo.height)) if photo.width and photo.height else None
-    return str(write_sidecar(path, everything, rating, label, ours=ours, faces=regions))
+    return str(write_sidecar(path, everything, rating, label, ours=ours, picked=bool(photo.picked), faces=regions))
+
+
+def _catalog_read(photo: Photo, state: SidecarState | None) -> bool:
+    """Whether the catalog's values came from this sidecar as it is now (or were written into it)."""
+    return state is not None and (photo.sidecar_path, photo.sidecar_size, photo.sidecar_mtime_ns) == (
+        state.path, state.size, state.mtime_ns)  # fmt: skip
+
+
+def _remember(lib: Any, written: list[tuple[int, str]]) -> None:
+    """The sidecars just written hold what the catalog holds: a rescan need not read them again."""
+    states = [(pid, sidecar_state(path)) for pid, path in written]
+
+    def op() -> None:
+        for pid, state in states:
+            if state is not None:
+                Photo.update(sidecar_path=state.path, sidecar_size=state.size,
+                             sidecar_mtime_ns=state.mtime_ns).where(Photo.id == pid).execute()  # fmt: skip
+
+    if states:
+        lib.writer.call(op)
 
 
 def _reason(exc: Exception) -> str:
@@ -149,10 +173,11 @@ def export_sidecars(
         photos = {p.id: p for p in Photo.select().where(Photo.id.in_(chunk))}
         tags = _tags_by_photo(chunk)
         faces = _named_faces(chunk)
+        written: list[tuple[int, str]] = []
         for pid in chunk:
             if cancelled():
                 report.cancelled = True
-                return report
+                break
             photo = photos.get(pid)
             if photo is None:
                 report.failed.append((str(pid), "no such photo in the library"))
@@ -160,7 +185,7 @@ def export_sidecars(
                 report.failed.append((photo.path, f"photo is {photo.status}"))
             else:
                 try:
-                    report.written.append(export_photo(photo, tags[pid], removed, faces[pid]))
+                    written.append((pid, export_photo(photo, tags[pid], removed, faces[pid])))
                 except Exception as exc:  # one bad file never stops the rest
                     report.failed.append((photo.path, _reason(exc)))
             state.done += 1
@@ -171,6 +196,10 @@ def export_sidecars(
             state.eta_s = (state.total - state.done) / state.rate if state.rate else None
             if progress is not None:
                 progress(state)
+        report.written.extend(path for _, path in written)
+        _remember(lib, written)
+        if report.cancelled:
+            break
     return report
 
 

@@ -24,6 +24,9 @@ NS = {
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
 }
 _RDF = "{" + NS["rdf"] + "}"
+# digiKam's PickLabel and ColorLabel numbers (Lightroom keeps the pick flag in its catalog only)
+PICK_NONE, PICK_REJECTED, PICK_PENDING, PICK_ACCEPTED = 0, 1, 2, 3
+DIGIKAM_COLORS = {1: "Red", 3: "Yellow", 4: "Green", 5: "Blue", 6: "Purple"}  # 6 is its "Magenta"
 MAX_PACKET = 4 << 20
 
 
@@ -37,8 +40,9 @@ class XmpFacts:
     hierarchical: list[str] = field(default_factory=list)  # "Places|Europe|Paris"
     title: str | None = None
     description: str | None = None
-    rating: int | None = None
+    rating: int | None = None  # -1: rejected (Lightroom's convention, also digiKam's PickLabel 1)
     label: str | None = None
+    picked: bool | None = None  # digiKam's PickLabel 3 (accepted); None: the packet says nothing
     face_regions: list[FaceRegion] = field(default_factory=list)  # MWG or Microsoft Photo (xmp.regions)
 
 
@@ -78,6 +82,12 @@ def _values(desc: Element, prefix: str, name: str) -> list[str]:
     return [v for v in out if v]
 
 
+def _number(values: list[str]) -> int | None:
+    with contextlib.suppress(ValueError, IndexError):
+        return int(float(values[0]))
+    return None
+
+
 def parse_root(root: Element) -> XmpFacts:
     facts = XmpFacts()
     for desc in root.iter(f"{_RDF}Description"):
@@ -94,6 +104,14 @@ def parse_root(root: Element) -> XmpFacts:
                 facts.rating = int(float(rating[0]))
         label = _values(desc, "xmp", "Label")
         facts.label = facts.label or (label[0] if label else None)
+        pick = _number(_values(desc, "digiKam", "PickLabel"))
+        if pick is not None:
+            facts.rating = -1 if pick == PICK_REJECTED else facts.rating
+            facts.picked = pick == PICK_ACCEPTED
+        colour = _number(_values(desc, "digiKam", "ColorLabel"))
+        facts.label = facts.label or DIGIKAM_COLORS.get(colour or 0)
+    if facts.rating == -1:
+        facts.picked = False
     leaves = [h.split("|")[-1].strip() for h in facts.hierarchical]
     facts.keywords = list(dict.fromkeys(k for k in facts.keywords + leaves if k))
     facts.hierarchical = list(dict.fromkeys(facts.hierarchical))
@@ -101,9 +119,12 @@ def parse_root(root: Element) -> XmpFacts:
     return facts
 
 
-def parse(packet: bytes) -> XmpFacts:
+def parse_tree(packet: bytes) -> Element:
     try:
-        root = SafeET.fromstring(packet.strip(b"\x00 \r\n\t"))
+        return SafeET.fromstring(packet.strip(b"\x00 \r\n\t"))
     except Exception as exc:  # defusedxml's refusals and plain syntax errors alike
         raise XmpError(f"unreadable XMP: {type(exc).__name__}: {exc}") from exc
-    return parse_root(root)
+
+
+def parse(packet: bytes) -> XmpFacts:
+    return parse_root(parse_tree(packet))

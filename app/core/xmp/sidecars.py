@@ -147,6 +147,7 @@ def parse_sidecar(root: Element) -> SidecarData:
         hierarchical=hierarchical,
         rating=rating,
         label=facts.label or _darktable_label(root),
+        picked=facts.picked,
         title=facts.title,
         description=facts.description,
         tessera_tags=_existing(list(root.iter(_DESC)), _q("tessera", "tags")),
@@ -173,6 +174,7 @@ def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     leaves = [h.rsplit("|", 1)[-1] for h in data.hierarchical]
     md.keywords = list(dict.fromkeys(k for k in [*md.keywords, *data.keywords, *leaves] if k not in ours))
     md.rating = data.rating if data.rating is not None else md.rating
+    md.picked = data.picked if data.picked is not None else md.picked and md.rating != -1
     md.label = data.label or md.label
     md.title = data.title or md.title
     md.face_regions = [*data.face_regions, *md.face_regions]  # names go to faces nobody named yet: first wins
@@ -260,11 +262,47 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(t for t in cleaned if t))
 
 
+def _simple_value(descs: list[Element], key: str) -> str | None:
+    for desc in descs:
+        if key in desc.attrib:
+            return desc.attrib[key].strip()
+        prop = desc.find(key)
+        if prop is not None:
+            return (prop.text or "").strip()
+    return None
+
+
+def _merge_flag(descs: list[Element], rating: int | None, picked: bool) -> None:
+    """digiKam's PickLabel beside xmp:Rating (-1 is the reject Lightroom reads): 1 rejected, 3 picked;
+    unflagged clears a pick or reject there but leaves its "pending" (2), which Tessera has no word for."""
+    key = _q("digiKam", "PickLabel")
+    if rating == -1:
+        _set_simple(descs, key, str(xmp.PICK_REJECTED))
+    elif picked:
+        _set_simple(descs, key, str(xmp.PICK_ACCEPTED))
+    elif _simple_value(descs, key) in (str(xmp.PICK_REJECTED), str(xmp.PICK_ACCEPTED)):
+        _set_simple(descs, key, str(xmp.PICK_NONE))
+
+
+def _merge_digikam_colour(descs: list[Element], label: str | None) -> None:
+    """digiKam reads its own ColorLabel before xmp:Label: where it wrote one, keep it in step."""
+    key = _q("digiKam", "ColorLabel")
+    if _simple_value(descs, key) is not None:
+        number = next((n for n, name in xmp.DIGIKAM_COLORS.items() if name == label), 0)
+        _set_simple(descs, key, str(number))
+
+
 def merge_into(
-    root: Element, tags: list[str], rating: int | None, label: str | None, *, ours: list[str] | None = None
+    root: Element,
+    tags: list[str],
+    rating: int | None,
+    label: str | None,
+    *,
+    ours: list[str] | None = None,
+    picked: bool = False,
 ) -> None:
-    """Write tags, rating and label into a parsed sidecar tree, leaving everything else alone.
-    `ours`, when given, records which of the tags Tessera contributed (tessera:tags)."""
+    """Write tags, rating, pick flag and label into a parsed sidecar tree, leaving everything else
+    alone. `ours`, when given, records which of the tags Tessera contributed (tessera:tags)."""
     if rating is not None and not -1 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
     tags = _clean_tags(tags)
@@ -282,6 +320,8 @@ def merge_into(
         _set_array(descs, dk_key, "Seq", [t.replace("|", "/") for t in tags])
     _set_simple(descs, _q("xmp", "Rating"), None if rating is None else str(rating))
     _set_simple(descs, _q("xmp", "Label"), label)
+    _merge_flag(descs, rating, picked)
+    _merge_digikam_colour(descs, label)
     dt_key = _q("darktable", "colorlabels")
     if any(d.find(dt_key) is not None for d in descs):
         index = _DT_LABELS.index(label) if label in _DT_LABELS else None
@@ -311,6 +351,11 @@ def _serialize(root: Element, prefixes: dict[str, str]) -> bytes:
     return (_PACKET_BEGIN + body + _PACKET_END).encode("utf-8")
 
 
+def packet_bytes(root: Element) -> bytes:
+    """A parsed XMP tree as a packet to embed in an image (export) or write as a sidecar."""
+    return _serialize(root, {})
+
+
 def _atomic_write(target: Path, data: bytes) -> None:
     try:
         mode = os.stat(target).st_mode & 0o7777
@@ -336,6 +381,7 @@ def write_sidecar(
     label: str | None,
     *,
     ours: list[str] | None = None,
+    picked: bool = False,
     faces: regions.FaceExport | None = None,
 ) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
@@ -350,7 +396,7 @@ def write_sidecar(
         target, root, prefixes = photo_path.with_name(sidecar_candidates(photo_path)[0]), _empty_tree(), {}
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
-    merge_into(root, tags, rating, label, ours=ours)
+    merge_into(root, tags, rating, label, ours=ours, picked=picked)
     if faces is not None:
         regions.merge_regions(_descriptions(root), faces.faces, faces.size)
     _atomic_write(target, _serialize(root, prefixes))
