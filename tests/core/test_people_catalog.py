@@ -24,17 +24,17 @@ def test_a_catalog_from_before_people_is_migrated_after_a_backup(tmp_path: Path)
     for table in ("face_vector", "face_rejection", "face", "person"):  # the schema before people
         database.execute_sql(f"DROP TABLE {table}")
     database.execute_sql(OLD_FACE)
-    database.execute_sql("UPDATE schema_version SET version = 5")
+    database.execute_sql(f"UPDATE schema_version SET version = {SCHEMA_VERSION - 1}")  # the one before people
     database.execute_sql(
-        "INSERT INTO photo (path, folder, filename, size, mtime_ns, status, truncated, imported_at, updated_at)"
-        " VALUES ('/p/a.jpg', '/p', 'a.jpg', 1, 1, 'ok', 0, 'then', 'then')"
+        "INSERT INTO photo (path, folder, filename, size, mtime_ns, status, truncated, picked, imported_at, updated_at)"
+        " VALUES ('/p/a.jpg', '/p', 'a.jpg', 1, 1, 'ok', 0, 0, 'then', 'then')"
     )
     database.execute_sql("INSERT INTO face (photo_id, x, y, w, h, score) VALUES (1, 10, 20, 30, 40, 0.9)")
     database.close()
 
     database = open_catalog(catalog, backups)
     assert current_version(database) == SCHEMA_VERSION
-    assert [p.name for p in backups.iterdir() if "before-migration-5" in p.name]
+    assert [p.name for p in backups.iterdir() if f"before-migration-{SCHEMA_VERSION - 1}" in p.name]
     face = Face.get()
     assert (face.x, face.y, face.w, face.h, face.source, face.person_id, face.person_state) == (
         10, 20, 30, 40, DETECTED, None, None
