@@ -86,26 +86,24 @@ class PersonSummary:
 
 def person_summaries() -> list[PersonSummary]:
     """Named persons by name, then unnamed groups, largest first. One grouped pass over the
-    (person, state) index, one over the named persons' photos."""
+    (person, state) index (counts, and the face shown where no cover was chosen), one over the named
+    persons' photos."""
     counts: dict[int, dict[str, int]] = {}
+    first: dict[int, int] = {}
     rows = (
-        Face.select(Face.person, Face.person_state, fn.COUNT(Face.id))
+        Face.select(Face.person, Face.person_state, fn.COUNT(Face.id), fn.MIN(Face.id))
         .where(Face.person.is_null(False))
         .group_by(Face.person, Face.person_state)
         .tuples()
     )
-    for pid, state, n in rows:
+    for pid, state, n, lowest in rows:
         counts.setdefault(pid, {})[state] = n
+        if state != SUGGESTED:
+            first[pid] = min(first.get(pid, lowest), lowest)
     photos = dict(
         Face.select(Face.person, fn.COUNT(fn.DISTINCT(Face.photo)))
         .join(Photo, on=(Face.photo == Photo.id))
         .where((Face.person_state == CONFIRMED) & (Photo.status == OK))
-        .group_by(Face.person)
-        .tuples()
-    )
-    first = dict(  # the face shown for a person without a chosen cover
-        Face.select(Face.person, fn.MIN(Face.id))
-        .where(Face.person.is_null(False) & _not_suggested())
         .group_by(Face.person)
         .tuples()
     )
