@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
                                          "Compare duplicate photos and trash the extra copies")  # fmt: skip
         photo_menu.addAction(self.dupes_action)
-        self.people_action = self._action("&People…", self.show_people, "Ctrl+Shift+P",
+        self.people_action = self._action("&People…", self.show_people, "Ctrl+Shift+O",
                                           "Name the people in your photos: faces that look alike, grouped")  # fmt: skip
         photo_menu.addAction(self.people_action)
         photo_menu.addSeparator()

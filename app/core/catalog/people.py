@@ -56,11 +56,6 @@ def person_named(name: str) -> Person:
     return find_person(name) or Person.create(name=clean_name(name), created_at=_now())
 
 
-def new_group() -> int:
-    """A new unnamed group. Writer thread."""
-    return Person.insert(name=None, created_at=_now()).execute()
-
-
 def drop_empty_groups() -> None:
     """Unnamed groups left without faces go; named persons stay even without faces (user data)."""
     used = Face.select(Face.person).where(Face.person.is_null(False))
@@ -385,33 +380,50 @@ def delete_person(person_id: int) -> int:
 Placement = tuple[int, int | None, str, float | None]  # (face, person or group, state, distance)
 
 
+def _new_groups(count: int) -> list[int]:
+    """Ids of `count` new unnamed groups, a few hundred rows a statement. Which id goes to which new
+    group does not matter: they are all alike until faces are put in them."""
+    ids: list[int] = []
+    now = _now()
+    for lo in range(0, count, 500):
+        rows = [{"name": None, "created_at": now}] * min(500, count - lo)
+        ids += [pid for (pid,) in Person.insert_many(rows).returning(Person.id).tuples().execute()]
+    return ids
+
+
+# One UPDATE ... FROM over a temporary table of placements: 100k faces placed in ~1 s, where as
+# many single-row UPDATEs inside the writer's savepoint took 40 s (SQLite journals each statement).
+_PLACEMENTS = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS placement"
+    " (face_id INTEGER PRIMARY KEY, person_id INTEGER, state TEXT, distance REAL)"
+)
+_APPLY_PLACEMENTS = f"""UPDATE face SET person_id = p.person_id, person_state = p.state, suggest_distance = p.distance
+    FROM placement p WHERE face.id = p.face_id AND (face.person_state IS NULL OR face.person_state <> '{CONFIRMED}')
+    AND NOT EXISTS (SELECT 1 FROM face_rejection r WHERE r.face_id = face.id AND r.person_id = p.person_id)"""
+
+
 def apply_placements(placements: Sequence[Placement]) -> int:
     """Store where the placing code put faces. A negative person number is a group to create (the
     same number, the same group). Faces the user confirmed or rejected for that person meanwhile
     are left alone. Returns how many faces moved."""
     existing = {pid for (pid,) in Person.select(Person.id).tuples()}
-    fresh: dict[int, int] = {}
+    wanted = sorted({p for _, p, _, _ in placements if p is not None and p < 0})
+    fresh = dict(zip(wanted, _new_groups(len(wanted)), strict=True))
     rows = []
     for face, person, state, distance in placements:
         if person is not None and person < 0:
-            if person not in fresh:
-                fresh[person] = new_group()
             person = fresh[person]
         elif person is not None and person not in existing:
             continue  # merged or deleted meanwhile: the face stays unplaced, placed next time
-        rows.append((person, state, distance, face, person))
+        rows.append((face, person, state, distance))
     database = Face._meta.database
+    database.execute_sql(_PLACEMENTS)
+    database.execute_sql("DELETE FROM placement")
     p = database.param
-    sql = (
-        f"UPDATE face SET person_id = {p}, person_state = {p}, suggest_distance = {p} WHERE id = {p}"
-        f" AND (person_state IS NULL OR person_state <> '{CONFIRMED}') AND NOT EXISTS"
-        f" (SELECT 1 FROM face_rejection r WHERE r.face_id = face.id AND r.person_id = {p})"
-    )
-    moved = 0
     for lo in range(0, len(rows), 5000):
-        cursor = database.cursor()
-        cursor.executemany(sql, rows[lo : lo + 5000])
-        moved += cursor.rowcount
+        database.cursor().executemany(f"INSERT INTO placement VALUES ({p}, {p}, {p}, {p})", rows[lo : lo + 5000])
+    moved = database.execute_sql(_APPLY_PLACEMENTS).rowcount
+    database.execute_sql("DELETE FROM placement")
     drop_empty_groups()
     return moved
 
