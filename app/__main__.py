@@ -14,7 +14,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         from app.gui.app import run_gui
 
-        return run_gui(Path(args.library) if args.library else None)
+        return run_gui(Path(args.library) if args.library else None, args.catalog)
     return cli.run(parser, args)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__, cli_people
+from app.cli_studio import add_studio_commands
+from app.core.catalog.claims import LEASE_S
 from app.core.errors import TesseraError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -55,10 +57,16 @@ def _report_failures(failed: Sequence[tuple[str, str]]) -> None:
         print(f"failed: {path}: {reason}", file=sys.stderr)
 
 
+def library_root(args: argparse.Namespace) -> Path:
+    from app.core.library import default_library_path
+
+    return (Path(args.library) if args.library else default_library_path()).expanduser().resolve()
+
+
 def _open_library(args: argparse.Namespace):  # -> Library
     from app.core.library import Library
 
-    lib = Library.open(Path(args.library) if args.library else None)
+    lib = Library.open(Path(args.library) if args.library else None, catalog=args.catalog)
     lib.on_writer_wait = lambda message: print(f"tessera: {message}", file=sys.stderr)
     return lib
 
@@ -105,7 +113,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             changed = retag_library(lib, args.auto_tagging)
             print(f"auto_tagging threshold {args.auto_tagging}: tags re-applied to {changed} photos")
         try:
-            stats = lib.analyze(stages, force=args.force, progress=StderrProgress(args.quiet), processes=args.jobs)
+            stats = lib.analyze(
+                stages, force=args.force, progress=StderrProgress(args.quiet), processes=args.jobs, lease_s=args.lease
+            )
         except ValueError as exc:
             raise UsageFailure(str(exc)) from exc
     _report_failures(stats.failed)
@@ -301,10 +311,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.core.catalog.backups import list_backups, restore_backup
-    from app.core.library import CATALOG, default_library_path
+    from app.core.catalog.backups import list_backups, restore_backup, restore_postgres
+    from app.core.library import CATALOG, resolve_location
 
-    root = (Path(args.library) if args.library else default_library_path()).expanduser().resolve()
+    root = library_root(args)
     if args.backup is None:
         for b in list_backups(root / "backups"):
             print(b)
@@ -312,6 +322,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     backup = Path(args.backup)
     if not backup.is_file():
         raise UsageFailure(f"no such backup file: {backup}")
+    location = resolve_location(root, args.catalog)
+    if location.is_postgres:  # a pg_dump into the studio catalog, in one transaction
+        try:
+            restore_postgres(backup, location)
+        except ValueError as exc:
+            raise UsageFailure(str(exc)) from exc
+        print(f"restored {backup} into {location.display}")
+        return EXIT_OK
     try:
         safety = restore_backup(backup, root / CATALOG, root / "backups")
     except ValueError as exc:
@@ -560,6 +578,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     parser.add_argument("--library", help="library folder (default: $TESSERA_LIBRARY or the user data dir)")
+    parser.add_argument(
+        "--catalog",
+        help="studio catalog postgresql://user@host:port/db (default: $TESSERA_CATALOG, the library's setting, "
+        "or its catalog.sqlite)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
@@ -580,6 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auto-tagging", type=float, help="new auto_tagging threshold (0-1), re-applied to all")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    lease = f"seconds before a killed analyser's photos go to other analysers (default {LEASE_S:.0f})"
+    p.add_argument("--lease", type=float, default=LEASE_S, metavar="S", help=lease)
 
     _add_filter_args(add("list", cmd_list, "list photos"), full=False)
     _add_filter_args(add("search", cmd_list, "search photos with the GUI's filters"), full=True)
@@ -649,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_organize import register
 
     register(add)
+    add_studio_commands(add)
 
     p = add("phash-distance", cmd_phash_distance, "Hamming distance and similarity of two 64-bit pHashes")
     p.add_argument("a", help="16 hex digits")

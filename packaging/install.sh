@@ -13,10 +13,12 @@ debs=(libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 
       libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 fonts-dejavu-core
       python3-venv)
-# The tests also validate the desktop files, build with PyInstaller (objdump) and run the build's GUI
-# on a virtual X server; exiftool reads what Export wrote, as a real client, and plays the other app
-# in the XMP face-region tests.
-[ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils libimage-exiftool-perl)
+# The tests also validate the desktop files, build with PyInstaller (objdump), run the build's GUI
+# on a virtual X server, read what Export and export-xmp wrote with exiftool as a real client (it
+# also plays the other app in the XMP face-region tests), and run the catalog tests on a throwaway
+# PostgreSQL server (tests/pg.py: initdb and pg_ctl from /usr/lib/postgresql/NN/bin; no cluster of
+# the package's own is needed).
+[ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils libimage-exiftool-perl postgresql)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for d in "${debs[@]}"; do

@@ -4,6 +4,7 @@ system trash."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,39 @@ def trash_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(plat_other, "HOMETRASH_B", bytes(data / "Trash"))
     monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
     return data / "Trash"
+
+
+# -- the catalog's two engines ----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL cluster for the whole run (tests/pg.py), removed at the end."""
+    from tests.pg import PgServer
+
+    try:
+        server = PgServer.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        pytest.fail(f"cannot start a test PostgreSQL server: {exc} {detail.decode(errors='replace')}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh, empty database on the test server, dropped after the test."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Runs a test on both engines: None for SQLite (each library's catalog.sqlite), or the URL of a
+    fresh PostgreSQL database, also set as TESSERA_CATALOG so that every Library.open in the test and
+    every `tessera` it starts opens it."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("TESSERA_CATALOG", raising=False)
+        return None
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("TESSERA_CATALOG", url)
+    return url

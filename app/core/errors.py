@@ -36,3 +36,11 @@ class PhotoNotFoundError(TesseraError):
 
 class UsageError(TesseraError):
     pass
+
+
+class CatalogUnavailableError(TesseraError):
+    """A studio catalog's server cannot be reached, or refuses us."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        super().__init__(f"cannot open the studio catalog {where}: {problem.strip()}")

@@ -1,27 +1,39 @@
 """Library: a folder holding the catalog, the thumbnail cache and backups. The facade the CLI, the
-GUI and scripts use; photos themselves stay where they are."""
+GUI and scripts use; photos themselves stay where they are.
+
+The catalog is `catalog.sqlite` in the folder unless a studio catalog on PostgreSQL is named: by
+`--catalog URL` (the `catalog` argument), by TESSERA_CATALOG, or by the folder's own setting
+(library.json, written by `tessera catalog use URL`). The folder then keeps the thumbnails and backups:
+shared by the workstations where it is on the shared drive, local to each otherwise."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import platformdirs
-from peewee import SqliteDatabase
+from peewee import Database
 
 from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.planning import pending_tasks, validate_stages
-from app.core.catalog import backups
+from app.core.analysis.workers import default_processes
+from app.core.catalog import backups, dialect, roots
+from app.core.catalog.claims import LEASE_S, ClaimedTasks, Claims
 from app.core.catalog.connection import open_catalog, quick_check
+from app.core.catalog.engine import CatalogLocation, parse_location
 from app.core.catalog.models import Photo, Setting
 from app.core.catalog.store import DEFAULT_AUTO_TAGGING
 from app.core.catalog.writer import CatalogWriter
-from app.core.errors import PhotoNotFoundError
+from app.core.errors import PhotoNotFoundError, TesseraError
 from app.core.ingest.importer import ImportReport, import_paths
+from app.core.records import Task
 
 ENV_VAR = "TESSERA_LIBRARY"
+CATALOG_ENV_VAR = "TESSERA_CATALOG"
 CATALOG = "catalog.sqlite"
+SETTINGS_FILE = "library.json"  # settings of the folder itself (where its catalog is), not in the catalog
 AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
 
 
@@ -32,31 +44,68 @@ def default_library_path() -> Path:
     return Path(platformdirs.user_data_dir("Tessera", appauthor=False)) / "Library"
 
 
+def catalog_setting(root: Path) -> str | None:
+    """The catalog the library folder names in its settings file (None: its own catalog.sqlite)."""
+    try:
+        return json.loads((root / SETTINGS_FILE).read_text(encoding="utf-8")).get("catalog") or None
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise TesseraError(f"cannot read {root / SETTINGS_FILE}: {exc}") from exc
+
+
+def set_catalog_setting(root: Path, url: str | None) -> None:
+    """Name the catalog this library folder opens by default (None: back to its catalog.sqlite)."""
+    path = root / SETTINGS_FILE
+    settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    settings["catalog"] = parse_location(url).url if url else None
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def resolve_location(root: Path, catalog: str | None = None) -> CatalogLocation:
+    """--catalog, then TESSERA_CATALOG, then the folder's setting, then its catalog.sqlite."""
+    named = catalog or os.environ.get(CATALOG_ENV_VAR) or catalog_setting(root)
+    return parse_location(named) if named else CatalogLocation(str(root / CATALOG))
+
+
 class Library:
-    def __init__(self, root: Path, database: SqliteDatabase) -> None:
+    def __init__(self, root: Path, database: Database, location: CatalogLocation | None = None) -> None:
         self.root = root
         self.db = database
+        self.location = location or CatalogLocation(str(root / CATALOG))
         self._writer: CatalogWriter | None = None
         # told when our writes wait for another process's (the GUI shows it, the CLI prints it)
         self.on_writer_wait: Callable[[str], None] | None = None
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path | None = None, *, auto_backup: bool = True) -> Library:
+    def open(cls, root: Path | None = None, *, catalog: str | None = None, auto_backup: bool = True) -> Library:
         root = (root or default_library_path()).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
         (root / "thumbnails").mkdir(exist_ok=True)
         (root / "backups").mkdir(exist_ok=True)
-        catalog = root / CATALOG
-        database = open_catalog(catalog, root / "backups")
-        lib = cls(root, database)
-        if auto_backup and lib.photo_count() > 0 and backups.backup_is_due(lib.backups_dir):
-            backups.make_backup(catalog, lib.backups_dir, reason="daily")
+        location = resolve_location(root, catalog)
+        database = open_catalog(location, root / "backups")
+        lib = cls(root, database, location)
+        roots.activate(roots.load_path_map())
+        # daily backups of a SQLite catalog; a studio server's are its administrator's (pg_dump, or
+        # `tessera backup` on one workstation)
+        daily = auto_backup and not location.is_postgres and backups.backup_is_due(lib.backups_dir)
+        if daily and lib.photo_count() > 0:
+            backups.make_backup(location.sqlite_path, lib.backups_dir, reason="daily")
         return lib
 
     @property
+    def is_studio(self) -> bool:
+        """The catalog is on a PostgreSQL server, shared with other workstations."""
+        return self.location.is_postgres
+
+    @property
     def catalog_path(self) -> Path:
-        return self.root / CATALOG
+        return self.location.sqlite_path
 
     @property
     def thumbs_dir(self) -> Path:
@@ -90,7 +139,7 @@ class Library:
         return row.value if row else default
 
     def set_setting(self, key: str, value: str) -> None:
-        self.writer.call(lambda: Setting.insert(key=key, value=value).on_conflict_replace().execute())
+        self.writer.call(lambda: dialect.upsert(Setting, (Setting.key,), key=key, value=value))
 
     @property
     def auto_tagging(self) -> float:
@@ -113,6 +162,7 @@ class Library:
         cancelled: Cancelled = lambda: False,
         processes: int | None = None,
     ) -> ImportReport:
+        self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
         report = import_paths(
             paths,
             self.writer,
@@ -140,17 +190,27 @@ class Library:
         progress: ProgressCallback | None = None,
         cancelled: Cancelled = lambda: False,
         processes: int | None = None,
+        lease_s: float = LEASE_S,
     ) -> RunStats:
-        tasks = pending_tasks(self.thumbs_dir, validate_stages(stages), force=force, photo_ids=photo_ids)
-        stats = run_tasks(
-            tasks,
-            self.writer,
-            phase="analyzing",
-            auto_tagging=self.auto_tagging,
-            progress=progress,
-            cancelled=cancelled,
-            processes=processes,
-        )
+        """Analyse what is due, claiming photos from the catalog as the workers need them, so that
+        analysers on other workstations (or other processes) split the work (see catalog/claims.py)."""
+        chosen = validate_stages(stages)
+
+        def plan(ids: Sequence[int] | None) -> list[Task]:
+            return pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=ids)
+
+        with Claims(self.writer, lease_s) as claims:
+            chunk = 2 * (processes or default_processes())
+            tasks = ClaimedTasks(plan(photo_ids), plan, claims, chunk=chunk, cancelled=cancelled)
+            stats = run_tasks(
+                tasks,
+                self.writer,
+                phase="analyzing",
+                auto_tagging=self.auto_tagging,
+                progress=progress,
+                cancelled=cancelled,
+                processes=processes,
+            )
         self.place_new_faces(progress)
         return stats
 
@@ -172,7 +232,7 @@ class Library:
     def photos_under(self, paths: Sequence[Path]) -> list[Photo]:
         result: list[Photo] = []
         for p in paths:
-            root = os.path.abspath(p)
+            root = roots.stored_path(os.path.abspath(p))
             prefix = root.rstrip(os.sep) + os.sep
             result.extend(Photo.select().where((Photo.path == root) | Photo.path.startswith(prefix)))
         return result
@@ -183,22 +243,33 @@ class Library:
         if ref.isdigit():
             photo = Photo.get_or_none(Photo.id == int(ref))
         if photo is None:
-            photo = Photo.get_or_none(Photo.path == os.path.abspath(os.path.expanduser(ref)))
+            photo = Photo.get_or_none(Photo.path == roots.stored_path(os.path.abspath(os.path.expanduser(ref))))
         if photo is None:
             raise PhotoNotFoundError(f"no photo {ref!r} in the library {self.root} (give an id or a path)")
         return photo
 
     def check(self) -> dict[str, object]:
-        problem = quick_check(self.catalog_path)
-        integrity = self.db.execute_sql("PRAGMA integrity_check").fetchone()[0]
+        if self.is_studio:  # the server checks its own pages (pg_amcheck); we check that it answers
+            problem = integrity = "ok" if self.db.execute_sql("SELECT 1").fetchone()[0] == 1 else "no answer"
+        else:
+            problem = quick_check(self.catalog_path)
+            integrity = self.db.execute_sql("PRAGMA integrity_check").fetchone()[0]
         missing_files = [
-            p.path
+            path
             for p in Photo.select(Photo.path).where(Photo.status.in_(["ok", "error"]))
-            if not os.path.exists(p.path)
+            if not os.path.exists(path := roots.local_path(p.path))
         ]
         return {"quick_check": problem, "integrity_check": integrity, "files_not_found": missing_files}
 
     def backup(self, reason: str = "manual") -> Path:
         if self._writer is not None:
             self._writer.flush()
-        return backups.make_backup(self.catalog_path, self.backups_dir, reason=reason)
+        if not self.is_studio:
+            return backups.make_backup(self.catalog_path, self.backups_dir, reason=reason)
+        path = backups.backup_postgres(self.location, self.backups_dir, reason=reason)
+        if path is None:
+            raise TesseraError(
+                "pg_dump is not installed on this workstation (apt-get install postgresql-client); "
+                f"or copy the catalog into a file: tessera catalog copy {self.location.display} BACKUP.sqlite"
+            )
+        return path

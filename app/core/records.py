@@ -98,6 +98,7 @@ class Task:
     # Otherwise the worker looks itself (one directory listing per photo).
     sidecar_scanned: bool = False
     sidecar: SidecarState | None = None
+    photo_id: int | None = None  # the catalog's photo, when it has one already (analysis claims by it)
     # faces in the catalog the descriptors stage describes besides this run's detections: (face id,
     # [x, y, w, h]) of all the photo's faces when "faces" does not run, else of those it keeps anyway
     known_faces: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)

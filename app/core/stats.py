@@ -45,7 +45,7 @@ def library_stats(lib: Any) -> dict[str, Any]:
             .count()
         )
         analyzed[stage] = f"{done}/{ok_photos}"
-    total_bytes = Photo.select(fn.SUM(Photo.size)).where(Photo.status == OK).scalar() or 0
+    total_bytes = int(Photo.select(fn.SUM(Photo.size)).where(Photo.status == OK).scalar() or 0)  # numeric on PostgreSQL
     return {
         "library": str(lib.root),
         "photos": ok_photos,

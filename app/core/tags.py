@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.catalog import changes
 from app.core.catalog.models import AUTO, USER, Categorization, Photo, PhotoTag, RejectedTag, Tag
 from app.core.catalog.store import apply_auto_tags, tag_id
 from app.core.flags import PICK, REJECT, REJECTED, parse_flag, parse_label
@@ -23,6 +24,7 @@ def add_user_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | No
         for pid in photo_ids:
             RejectedTag.delete().where((RejectedTag.photo == pid) & (RejectedTag.tag == tid)).execute()
             PhotoTag.insert(photo=pid, tag=tid, source=USER, confidence=None).on_conflict_ignore().execute()
+        changes.note(photo_ids, "edit")
 
     lib.writer.call(op)
     return auto_write(lib, photo_ids)
@@ -48,6 +50,7 @@ def remove_tag(lib: Any, photo_ids: list[int], name: str) -> ExportReport | None
             ).execute()
             if had_auto:
                 RejectedTag.insert(photo=pid, tag=tag.id).on_conflict_ignore().execute()
+        changes.note(photo_ids, "edit")
 
     lib.writer.call(op)
     return auto_write(lib, photo_ids, removed=[name])
@@ -59,7 +62,12 @@ def set_rating(lib: Any, photo_ids: list[int], rating: int | None) -> ExportRepo
         return set_flag(lib, photo_ids, REJECT)
     if rating is not None and not 0 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
-    lib.writer.call(lambda: Photo.update(rating=rating).where(Photo.id.in_(list(photo_ids))).execute())
+
+    def op() -> None:
+        Photo.update(rating=rating).where(Photo.id.in_(list(photo_ids))).execute()
+        changes.note(photo_ids, "edit")
+
+    lib.writer.call(op)
     return auto_write(lib, photo_ids)
 
 

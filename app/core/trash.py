@@ -12,7 +12,9 @@ from typing import Any
 
 from send2trash import send2trash
 
+from app.core.catalog import changes
 from app.core.catalog.models import OK, TRASHED, Photo, TrashRecord
+from app.core.catalog.roots import local_path
 from app.core.catalog.store import now_iso
 
 
@@ -26,18 +28,20 @@ class TrashResult:
 def trash_photos(lib: Any, photo_ids: list[int]) -> list[TrashResult]:
     results = []
     for photo in Photo.select().where(Photo.id.in_(photo_ids)):
+        path = local_path(photo.path)
         try:
-            send2trash(photo.path)
+            send2trash(path)
         except Exception as exc:  # permission, vanished file, no trash on that volume
-            results.append(TrashResult(photo.id, photo.path, f"could not move to the trash: {exc}"))
+            results.append(TrashResult(photo.id, path, f"could not move to the trash: {exc}"))
             continue
 
         def record(p: Photo = photo) -> None:
             Photo.update(status=TRASHED, updated_at=now_iso()).where(Photo.id == p.id).execute()
             TrashRecord.create(photo=p.id, path=p.path, sha256=p.sha256, trashed_at=now_iso())
+            changes.note([p.id], "trash")
 
         lib.writer.call(record)
-        results.append(TrashResult(photo.id, photo.path))
+        results.append(TrashResult(photo.id, path))
     return results
 
 
@@ -81,21 +85,23 @@ def restore(lib: Any, record_id: int) -> str:
     record = TrashRecord.get_or_none(TrashRecord.id == record_id)
     if record is None or record.restored_at is not None:
         raise ValueError(f"no trashed photo with record id {record_id}")
-    if os.path.exists(record.path):
-        raise ValueError(f"{record.path} exists again; not overwriting it")
+    path = local_path(record.path)
+    if os.path.exists(path):
+        raise ValueError(f"{path} exists again; not overwriting it")
     if not sys.platform.startswith("linux"):
         raise ValueError("restore it from the system trash with your file manager (automatic restore is Linux-only)")
-    found = _find_in_trash(record.path)
+    found = _find_in_trash(path)
     if found is None:
-        raise ValueError(f"{record.path} is no longer in the trash (emptied?)")
-    os.makedirs(os.path.dirname(record.path), exist_ok=True)
-    os.rename(found, record.path)
+        raise ValueError(f"{path} is no longer in the trash (emptied?)")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.rename(found, path)
     trashinfo = found.parent.parent / "info" / (found.name + ".trashinfo")
     trashinfo.unlink(missing_ok=True)  # the trash's bookkeeping for the entry we took back, not a photo
 
     def mark() -> None:
         TrashRecord.update(restored_at=now_iso()).where(TrashRecord.id == record.id).execute()
         Photo.update(status=OK, updated_at=now_iso()).where(Photo.id == record.photo_id).execute()
+        changes.note([record.photo_id], "trash")
 
     lib.writer.call(mark)
-    return record.path
+    return path

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -30,8 +30,9 @@ def make_app() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_gui(library_path: Path | None) -> int:
+def run_gui(library_path: Path | None, catalog: str | None = None) -> int:
     from app.gui.main_window import MainWindow
+    from app.gui.studio import ask_for_missing_roots
 
     app = make_app()
     settings = QSettings("Tessera", "Tessera")
@@ -39,13 +40,26 @@ def run_gui(library_path: Path | None) -> int:
     if library_path is None and not os.environ.get(ENV_VAR) and settings.value("lastLibrary"):
         library_path = Path(str(settings.value("lastLibrary")))
     try:
-        lib = Library.open(library_path)
+        lib = Library.open(library_path, catalog=catalog)
     except TesseraError as exc:  # corrupt or locked catalog: say what to do instead of a traceback
         QMessageBox.critical(None, "Tessera cannot open the library", str(exc))
         return 1
-    window = MainWindow(lib, settings)
-    window.show()
+    shown: dict[str, MainWindow] = {}
+
+    def show(library: Library) -> None:
+        """A window on `library`, in place of the one before (File > Open Studio Catalog…)."""
+        old = shown.get("window")
+        if old is not None:
+            old.close()
+            old.lib.close()
+        window = MainWindow(library, settings)
+        window.library_opened.connect(show)
+        shown["window"] = window
+        window.show()
+        QTimer.singleShot(0, lambda: ask_for_missing_roots(window, library))
+
+    show(lib)
     try:
         return app.exec()
     finally:
-        lib.close()
+        shown["window"].lib.close()

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap, QT
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.analysis.thumbnails import thumb_path
+from app.core.catalog.roots import local_path
 from app.gui.inspector import _size as human_size
 from app.gui.thumbs import LARGE, ThumbnailCache
 from app.gui.viewer import PhotoView, _Loader
@@ -267,7 +268,7 @@ class CompareView(QWidget):
         elif pixmap is None and member.id not in self._loading.values():
             self._generation += 1
             self._loading[self._generation] = member.id
-            self.loader.load(self._generation, member.path)
+            self.loader.load(self._generation, local_path(member.path))
         if pixmap is not None:
             col.view.set_pixmap(pixmap, member.width or pixmap.width())
 

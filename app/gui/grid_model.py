@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersiste
 from app.core.catalog import queries
 from app.core.catalog.models import Photo
 from app.core.catalog.queries import Filter
+from app.core.catalog.roots import local_path
 
 PAGE = 256
 PhotoRole = Qt.ItemDataRole.UserRole + 1
@@ -213,7 +214,7 @@ class PhotoListModel(QAbstractListModel):
             return self.info(index.row()).filename
         if role == Qt.ItemDataRole.ToolTipRole:
             info = self.info(index.row())
-            lines = [info.path]
+            lines = [local_path(info.path)]
             if info.width:
                 lines.append(f"{info.width}×{info.height}")
             if info.taken_at:

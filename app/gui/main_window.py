@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 from app.core import tags as tag_ops
 from app.core import trash
 from app.core.catalog import facets, queries
+from app.core.catalog.models import Photo
 from app.core.catalog.people import person_label, person_summaries
 from app.core.catalog.queries import Filter
+from app.core.catalog.roots import local_path
 from app.core.ingest.importer import ImportReport
 from app.core.library import Library
 from app.core.people import persons
@@ -53,6 +55,7 @@ from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
 from app.gui.shortcuts_dialog import ShortcutsDialog, menu_rows
 from app.gui.sidebar import Sidebar
+from app.gui.studio import ChangeWatcher, ask_studio_catalog, describe_changes
 from app.gui.theme import THEMES, apply_theme
 from app.gui.thumbs import ThumbnailCache
 from app.gui.trash_view import TrashedPhotosWindow
@@ -67,15 +70,16 @@ SORTS = (("Date taken", "date", False), ("Newest first", "date", True), ("Name",
 
 class MainWindow(QMainWindow):
     writer_waiting = Signal(str)  # from the writer thread
+    library_opened = Signal(object)  # a Library to show instead of this one (File > Open Studio Catalog…)
 
     def __init__(self, lib: Library, settings: QSettings | None = None) -> None:
         super().__init__()
         self.lib = lib
         self.settings = settings or QSettings("Tessera", "Tessera")
-        self.setWindowTitle(f"Tessera — {lib.root}")
+        self.setWindowTitle(f"Tessera — {lib.location.display if lib.is_studio else lib.root}")
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
-        self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self)
+        self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self, locate=_photo_file)
         self.model = PhotoListModel(self)
         self.viewers: list[Viewer] = []
         self.dupes_window: DupesWindow | None = None
@@ -114,6 +118,8 @@ class MainWindow(QMainWindow):
         self._default_size()
         self._restore_settings()
         self.refresh_all()
+        self.changes = ChangeWatcher(self)
+        self.changes.changed.connect(self._changed_elsewhere)
 
     # -- construction -----------------------------------------------------------------------------
     def _make_grid(self) -> QListView:
@@ -154,6 +160,8 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel", self.cancel_job, Qt.Key.Key_Escape, "Stop the running import")
         self.cancel_action.setEnabled(False)
         open_lib = self._action("&Open Library…", self.choose_library, "Ctrl+O", "Switch to another library folder")
+        self.studio_action = self._action("Open &Studio Catalog…", self.open_studio_catalog, None,
+                                          "Work on a PostgreSQL catalog shared with other workstations")  # fmt: skip
         backup = self._action("&Back Up Catalog", self.backup_catalog, None, "Copy the catalog to backups/ now")
         quit_ = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.view_action = self._action("&Open in Viewer", self.open_viewer, Qt.Key.Key_Return)
@@ -177,7 +185,7 @@ class MainWindow(QMainWindow):
                                            "See what Tessera moved to the trash and put photos back")  # fmt: skip
         file_menu = self.menuBar().addMenu("&File")
         for a in (self.import_action, self.analyze_action, self.cancel_action, None, self.export_xmp_action, None,
-                  self.trashed_action, None, open_lib, backup, None, quit_):  # fmt: skip
+                  self.trashed_action, None, open_lib, self.studio_action, backup, None, quit_):  # fmt: skip
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
         edit_menu = self.menuBar().addMenu("&Edit")
         for a in (find, clear, None, self.tag_action, self.trash_action, None, self.prefs_action):
@@ -660,6 +668,21 @@ class MainWindow(QMainWindow):
             self.settings.setValue("lastLibrary", folder)
             QMessageBox.information(self, "Tessera", "The library opens the next time Tessera starts.")
 
+    def open_studio_catalog(self) -> None:
+        opened = ask_studio_catalog(self, self.lib)
+        if opened is not None:
+            self.library_opened.emit(opened)
+
+    def _changed_elsewhere(self, changes: Any) -> None:
+        """Another workstation (or process) changed photos: the grid, sidebar and inspector show the
+        catalog as it is now; the later edit of a field is what everyone sees."""
+        if self.runner.is_running():
+            self.model.refresh_rows()  # the job's own refresh re-queries when it ends
+        else:
+            self.refresh_all()
+        self.inspector.show_photo(self.inspector.photo_id)
+        self.statusBar().showMessage(describe_changes(changes), 5000)
+
     def backup_catalog(self) -> None:
         path = self.lib.backup()
         self.statusBar().showMessage(f"Catalog backed up to {path}", 8000)
@@ -699,6 +722,7 @@ class MainWindow(QMainWindow):
             self.runner.cancel()
             self.runner.wait(60)
         self._save_settings()
+        self.changes.stop()
         for viewer in list(self.viewers):
             viewer.close()
         self.thumbs.close()
@@ -714,6 +738,12 @@ def _present(window: W) -> W:
     window.raise_()
     window.activateWindow()
     return window
+
+
+def _photo_file(photo_id: int) -> str | None:
+    """Where this workstation finds a photo's file (the thumbnail cache makes missing thumbnails)."""
+    row = Photo.select(Photo.path).where(Photo.id == photo_id).first()
+    return local_path(row.path) if row is not None else None
 
 
 def _rated_message(count: int, rating: int | None) -> str:

@@ -27,6 +27,7 @@ from app.core.analysis.decode import DecodeError, decode_image
 from app.core.analysis.thumbnails import thumb_path
 from app.core.catalog.models import CONFIRMED, SUGGESTED, Photo
 from app.core.catalog.people import PhotoFace, person_names, photo_faces
+from app.core.catalog.roots import local_path
 from app.core.ingest.filetypes import sniff_format
 from app.gui.rating_stars import RATING_KEYS, rating_text
 
@@ -257,7 +258,7 @@ class Viewer(QWidget):
         self.show_faces()
         self.setWindowTitle(f"{self.photo.filename} — {index + 1} of {len(self.ids)} — Tessera")
         self._update_status("loading full image…")
-        self.loader.load(self._generation, self.photo.path)
+        self.loader.load(self._generation, local_path(self.photo.path))
 
     def show_faces(self) -> None:
         """The photo's face boxes with their names (again after a face was named)."""

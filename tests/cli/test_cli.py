@@ -54,7 +54,9 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], libdir: Path) -
     assert run(capsys, "no-such-command")[0] == 2
 
 
-def test_import_list_show_stats_check_backup(capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path) -> None:
+def test_import_list_show_stats_check_backup(
+    capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path, catalog_url: str | None
+) -> None:
     exif = corpus / "exif"
     code, out, err = run(capsys, "--library", str(libdir), "import", "--no-analyze", "--quiet", str(exif))
     assert code == 0, err
@@ -227,7 +229,9 @@ def test_auto_write_setting_updates_sidecar_on_edits(libdir: Path, corpus: Path,
         assert lib.auto_write_sidecars  # a library setting: it stays on
 
 
-def test_rate_and_tag_photos(capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path) -> None:
+def test_rate_and_tag_photos(
+    capsys: pytest.CaptureFixture[str], libdir: Path, corpus: Path, catalog_url: str | None
+) -> None:
     from app.core.catalog.models import USER, Photo, PhotoTag, Tag
     from app.core.library import Library
 

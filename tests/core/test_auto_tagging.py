@@ -39,7 +39,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
 
 
 @pytest.fixture
-def lib(tmp_path: Path, folder: Path):
+def lib(tmp_path: Path, folder: Path, catalog_url: str | None):
+    """On SQLite and on PostgreSQL (catalog_url sets TESSERA_CATALOG)."""
     with Library.open(tmp_path / "lib") as library:
         report = library.import_folders([folder], processes=2)
         assert not report.failed and not report.run.stage_failures, report.run.stage_failures

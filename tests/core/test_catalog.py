@@ -172,7 +172,9 @@ def _expected_order(rows: list[dict[str, object]], sort: str, descending: bool) 
 
 
 @pytest.mark.parametrize(("sort", "descending"), SORT_CASES)
-def test_sort_orders_are_total_with_missing_values_last(tmp_path: Path, sort: str, descending: bool) -> None:
+def test_sort_orders_are_total_with_missing_values_last(
+    tmp_path: Path, sort: str, descending: bool, catalog_url: str | None
+) -> None:
     from app.core.catalog.queries import Filter, search_ids
 
     rows = []

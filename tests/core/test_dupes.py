@@ -206,15 +206,22 @@ def test_accuracy_on_the_corpus_from_decoded_files(corpus: Path) -> None:
         assert keeper["transform"] in ("original", "png") or len({group[name[m.id]] for m in c.members}) == 1
 
 
-@pytest.fixture(scope="module")
-def dupes_library(tmp_path_factory: pytest.TempPathFactory, corpus: Path):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def dupes_library(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, corpus: Path):
+    """The dupes corpus imported once per engine (TESSERA_CATALOG names the PostgreSQL database, also
+    for the CLI runs)."""
     root = tmp_path_factory.mktemp("dupes")
     photos = root / "photos"
     shutil.copytree(corpus / "dupes", photos)
-    lib = Library.open(root / "lib")
-    lib.import_folders([photos])
-    yield lib, photos
-    lib.close()
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("TESSERA_CATALOG", raising=False)
+        if request.param == "postgresql":
+            server = request.getfixturevalue("pg_server")
+            env.setenv("TESSERA_CATALOG", server.url(server.create_database()))
+        lib = Library.open(root / "lib")
+        lib.import_folders([photos])
+        yield lib, photos
+        lib.close()
 
 
 def test_default_settings_precision_and_recall_on_corpus(dupes_library) -> None:

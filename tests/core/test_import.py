@@ -34,7 +34,15 @@ def _copy(src: Path, dst: Path, names: list[str] | None = None) -> Path:
     return dst
 
 
-def test_formats_import_with_right_format_and_size(lib: Library, corpus: Path) -> None:
+@pytest.fixture
+def any_lib(tmp_path: Path, catalog_url: str | None):
+    """A new library on SQLite and on PostgreSQL."""
+    with Library.open(tmp_path / "lib") as library:
+        yield library
+
+
+def test_formats_import_with_right_format_and_size(any_lib: Library, corpus: Path) -> None:
+    lib = any_lib
     folder = corpus / "formats"
     report = lib.import_folders([folder], analyze=False)
     assert not report.failed, report.failed
@@ -101,7 +109,8 @@ def test_exif_facts_in_catalog_match_exiftool(lib: Library, corpus: Path) -> Non
             assert photo.gps_lat is None, name
 
 
-def test_incremental_rescan_modify_delete_move(lib: Library, corpus: Path, tmp_path: Path) -> None:
+def test_incremental_rescan_modify_delete_move(any_lib: Library, corpus: Path, tmp_path: Path) -> None:
+    lib = any_lib
     names = ["gps_sydney.jpg", "gps_nyc.jpg", "gps_rio.jpg", "flower.jpg", "iptc.jpg"]
     folder = _copy(corpus / "exif", tmp_path / "photos", names)
     first = lib.import_folders([folder], analyze=False)

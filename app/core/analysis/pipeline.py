@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from app.core.analysis.workers import WorkerPool
 from app.core.catalog.store import store_outcome
@@ -63,8 +64,15 @@ class RunStats:
     cancelled: bool = False
 
 
+class TaskSource(Protocol):
+    """A list of tasks, or catalog.claims.ClaimedTasks (whose length shrinks as others take work)."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Task]: ...
+
+
 def run_tasks(
-    tasks: Sequence[Task],
+    tasks: TaskSource,
     writer: CatalogWriter,
     *,
     phase: str,
@@ -101,6 +109,7 @@ def run_tasks(
             if progress and (now - last_report >= PROGRESS_INTERVAL_S or stats.done == len(tasks)):
                 last_report = now
                 elapsed = now - start
+                report.total = len(tasks)  # claimed tasks shrink as other analysers take photos
                 report.done, report.current, report.failed = stats.done, outcome.path, len(stats.failed)
                 report.rate = stats.done / elapsed if elapsed > 0 else 0.0
                 remaining = len(tasks) - stats.done

@@ -12,6 +12,7 @@ from peewee import JOIN
 
 from app.core.analysis.work import stage_versions
 from app.core.catalog.models import DETECTED, OK, Face, FaceVector, Photo, StageState
+from app.core.catalog.roots import local_path
 from app.core.records import STAGES, Task
 
 
@@ -38,32 +39,41 @@ def pending_tasks(
         query = query.where(Photo.id.in_(list(photo_ids)))
     finished: dict[int, set[str]] = defaultdict(set)
     if not force:
-        states = StageState.select(StageState.photo, StageState.stage, StageState.version).tuples()
-        for pid, stage, version in states:
+        states = StageState.select(StageState.photo, StageState.stage, StageState.version)
+        if photo_ids is not None:
+            states = states.where(StageState.photo.in_(list(photo_ids)))
+        for pid, stage, version in states.tuples():
             if versions.get(stage) == version:
                 finished[pid].add(stage)
-    undescribed = _photos_with_undescribed_faces() if "descriptors" in stages else set()  # people
-    tasks: dict[int, Task] = {}
+    undescribed = _photos_with_undescribed_faces(photo_ids) if "descriptors" in stages else set()  # people
+    tasks = []
     for pid, path in query.order_by(Photo.id).tuples():
         todo = tuple(s for s in stages if s not in finished[pid])
         todo = _descriptor_stages(todo, stages, pid in undescribed)  # people
         if todo:
-            tasks[pid] = Task(path=path, stages=todo, thumbs_dir=str(thumbs_dir))
+            # metadata read at import is not read again: that would put the file's rating, label and
+            # title back over the user's edits made since (on another workstation, perhaps)
+            again = "metadata" not in finished[pid]
+            tasks.append(Task(local_path(path), todo, again, str(thumbs_dir), photo_id=pid))
     _add_known_faces(tasks)  # people
-    return list(tasks.values())
+    return tasks
 
 
 # -- people: the descriptors stage describes the faces "faces" finds and those already in the catalog
-def _photos_with_undescribed_faces() -> set[int]:
-    """Photos with a face that has no descriptor row yet (read from XMP, or kept through a re-run),
-    unless describing failed there at the current version (it would fail again: --force retries)."""
+def _photos_with_undescribed_faces(photo_ids: Sequence[int] | None) -> set[int]:
+    """Photos (of `photo_ids`, when given) with a face that has no descriptor row yet (read from
+    XMP, or kept through a re-run), unless describing failed there at the current version (it would
+    fail again: --force retries)."""
     failed = StageState.select(StageState.photo).where(
         (StageState.stage == "descriptors")
         & (StageState.status == "failed")
         & (StageState.version == stage_versions()["descriptors"])
     )
     query = Face.select(Face.photo).join(FaceVector, JOIN.LEFT_OUTER, on=(FaceVector.face == Face.id))
-    return {pid for (pid,) in query.where(FaceVector.face.is_null() & Face.photo.not_in(failed)).distinct().tuples()}
+    query = query.where(FaceVector.face.is_null() & Face.photo.not_in(failed))
+    if photo_ids is not None:
+        query = query.where(Face.photo.in_(list(photo_ids)))
+    return {pid for (pid,) in query.distinct().tuples()}
 
 
 def _descriptor_stages(todo: tuple[str, ...], stages: Sequence[str], undescribed: bool) -> tuple[str, ...]:
@@ -73,10 +83,11 @@ def _descriptor_stages(todo: tuple[str, ...], stages: Sequence[str], undescribed
     return todo
 
 
-def _add_known_faces(tasks: dict[int, Task]) -> None:
+def _add_known_faces(task_list: list[Task]) -> None:
     """The catalog's faces each describing task needs: all of them where "faces" does not run,
     else those it keeps whatever the detector says (from XMP or the user)."""
-    wanted = [pid for pid, t in tasks.items() if "descriptors" in t.stages]
+    tasks = {t.photo_id: t for t in task_list if "descriptors" in t.stages}
+    wanted = list(tasks)
     for lo in range(0, len(wanted), 900):
         rows = Face.select(Face.photo, Face.id, Face.x, Face.y, Face.w, Face.h, Face.source)
         for pid, fid, x, y, w, h, source in rows.where(Face.photo.in_(wanted[lo : lo + 900])).tuples():

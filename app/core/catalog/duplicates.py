@@ -8,6 +8,7 @@ import numpy as np
 from peewee import JOIN
 
 from app.core import dupes
+from app.core.catalog import changes
 from app.core.catalog.models import OK, NotDuplicate, Photo, PhotoDetail, to_unsigned
 from app.core.catalog.store import now_iso
 
@@ -73,6 +74,7 @@ def mark_not_duplicates(lib: Any, photo_ids: list[int]) -> int:
         stamp = now_iso()
         for a, b in pairs:
             NotDuplicate.insert(a=a, b=b, decided_at=stamp).on_conflict_ignore().execute()
+        changes.note(photo_ids, "dupes")
 
     lib.writer.call(op)
     return len(pairs)

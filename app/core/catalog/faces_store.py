@@ -121,8 +121,10 @@ def store_vectors(face_ids: Sequence[int], vectors: FaceVectors) -> None:
         rows.append({"face": fid, "engine": vectors.engine, "vector": vector})
         if points:
             Face.update(landmarks_json=_landmarks(points)).where(Face.id == fid).execute()
-    if rows:
-        FaceVector.insert_many(rows).on_conflict_replace().execute()
+    if rows:  # INSERT ... ON CONFLICT DO UPDATE: both engines run it
+        FaceVector.insert_many(rows).on_conflict(
+            conflict_target=[FaceVector.face], preserve=[FaceVector.engine, FaceVector.vector]
+        ).execute()
 
 
 def region_box(region: FaceRegion, width: int, height: int, orientation: int | None) -> Box:

@@ -1,17 +1,20 @@
 """peewee models of the catalog. The database is bound at run time through `db` (a DatabaseProxy).
 
-Keep SQL portable: no SQLite-only column types here, so the catalog can later live in PostgreSQL.
-Hashes are unsigned 64-bit values stored as signed integers (see `to_signed`/`to_unsigned`).
+The same models run on SQLite and on PostgreSQL (see dialect.py), so: BigIntegerField for anything
+that can pass 2**31 (sizes, nanosecond times, hashes: PostgreSQL's INTEGER is 32-bit), DoubleField for
+floats (its REAL is single precision), BytesField for blobs. Hashes are unsigned 64-bit values stored
+as signed integers (see `to_signed`/`to_unsigned`).
 """
 
 from __future__ import annotations
 
 from peewee import (
+    BigIntegerField,
     BlobField,
     BooleanField,
     CompositeKey,
     DatabaseProxy,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -48,6 +51,13 @@ def to_unsigned(value: int | None) -> int | None:
     return None if value is None else value & 0xFFFFFFFFFFFFFFFF
 
 
+class BytesField(BlobField):
+    """Blobs read back as bytes on both engines (psycopg2 hands out memoryviews)."""
+
+    def python_value(self, value: object) -> object:
+        return bytes(value) if isinstance(value, memoryview) else value
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -67,8 +77,8 @@ class Photo(BaseModel):
     path = TextField(unique=True)
     folder = TextField(index=True)
     filename = TextField()
-    size = IntegerField()
-    mtime_ns = IntegerField()
+    size = BigIntegerField()
+    mtime_ns = BigIntegerField()
     sha256 = TextField(null=True, index=True)
     status = TextField(default=OK, index=True)
     error = TextField(null=True)
@@ -88,31 +98,31 @@ class Photo(BaseModel):
     model = TextField(null=True, index=True)
     lens = TextField(null=True)
     iso = IntegerField(null=True)
-    exposure_time = FloatField(null=True)
-    f_number = FloatField(null=True)
-    focal_length = FloatField(null=True)
-    gps_lat = FloatField(null=True)
-    gps_lon = FloatField(null=True)
-    gps_alt = FloatField(null=True)
+    exposure_time = DoubleField(null=True)
+    f_number = DoubleField(null=True)
+    focal_length = DoubleField(null=True)
+    gps_lat = DoubleField(null=True)
+    gps_lon = DoubleField(null=True)
+    gps_alt = DoubleField(null=True)
     orientation = IntegerField(null=True)
     jpeg_quality = IntegerField(null=True)
-    density = FloatField(null=True)
+    density = DoubleField(null=True)
     title = TextField(null=True)
     rating = IntegerField(null=True, index=True)  # 1-5 stars, -1 rejected (flags.REJECTED), None unrated
     label = TextField(null=True, index=True)  # colour label as XMP names it: Red, Yellow, Green, Blue, Purple
     picked = BooleanField(default=False, index=True)  # the pick flag (a reject is rating -1, see flags.py)
     # analysis results that are one value per photo (the JSON ones are in PhotoDetail)
     face_count = IntegerField(null=True, index=True)
-    phash = IntegerField(null=True, index=True)
-    dhash = IntegerField(null=True)
-    orientation_phashes = BlobField(null=True)  # 8 x big-endian uint64
-    detail = FloatField(null=True)  # see hashing.ImageHashes
-    lightness = FloatField(null=True)
+    phash = BigIntegerField(null=True, index=True)
+    dhash = BigIntegerField(null=True)
+    orientation_phashes = BytesField(null=True)  # 8 x big-endian uint64
+    detail = DoubleField(null=True)  # see hashing.ImageHashes
+    lightness = DoubleField(null=True)
     thumb_key = TextField(null=True)
     # the .xmp sidecar last merged (None: there was none), compared on rescan like size + mtime_ns
     sidecar_path = TextField(null=True)
-    sidecar_size = IntegerField(null=True)
-    sidecar_mtime_ns = IntegerField(null=True)
+    sidecar_size = BigIntegerField(null=True)
+    sidecar_mtime_ns = BigIntegerField(null=True)
     # keywords, rating, label, title as the photo file has them, before its sidecar's (JSON; None
     # for photos imported before schema 4): lets a changed sidecar be merged again without the photo
     own_facts_json = TextField(null=True)
@@ -141,7 +151,7 @@ class PhotoColor(BaseModel):
 
     photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="palette")
     name = TextField()
-    share = FloatField()
+    share = DoubleField()
 
     class Meta:
         primary_key = CompositeKey("photo", "name")
@@ -162,12 +172,12 @@ class Face(BaseModel):
     y = IntegerField()
     w = IntegerField()
     h = IntegerField()
-    score = FloatField()
+    score = DoubleField()
     landmarks_json = TextField(null=True)
     # who it is: names are user data, kept through re-analysis (see catalog/faces_store.py)
     person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="faces", index=False)
     person_state = TextField(null=True)  # UNNAMED | SUGGESTED | CONFIRMED; NULL: not placed yet
-    suggest_distance = FloatField(null=True)  # a suggestion's distance to its person: best first
+    suggest_distance = DoubleField(null=True)  # a suggestion's distance to its person: best first
     source = TextField(default=DETECTED)  # DETECTED, or "xmp:mwg" / "xmp:mp" / "user"
 
     class Meta:
@@ -179,7 +189,7 @@ class FaceVector(BaseModel):
 
     face = ForeignKeyField(Face, primary_key=True, on_delete="CASCADE", backref="vectors")
     engine = TextField()
-    vector = BlobField(null=True)
+    vector = BytesField(null=True)
 
 
 class FaceRejection(BaseModel):
@@ -201,7 +211,7 @@ class PhotoTag(BaseModel):
     photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="photo_tags")
     tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="photo_tags")
     source = TextField()
-    confidence = FloatField(null=True)
+    confidence = DoubleField(null=True)
 
     class Meta:
         primary_key = CompositeKey("photo", "tag", "source")
@@ -231,7 +241,7 @@ class Categorization(BaseModel):
 class Feature(BaseModel):
     photo = ForeignKeyField(Photo, on_delete="CASCADE", primary_key=True)
     engine = TextField()
-    vector = BlobField()  # float16, L2-normalised
+    vector = BytesField()  # float16, L2-normalised
 
 
 class StageState(BaseModel):
@@ -293,6 +303,42 @@ class CollectionPhoto(BaseModel):
         indexes = ((("collection", "position", "photo"), False),)
 
 
+class ChangeLog(BaseModel):
+    """One row per committed writer batch that changed photos: other processes and workstations poll
+    it to refresh their views (see changes.py)."""
+
+    at = DoubleField(index=True)  # the server's clock, Unix seconds
+    origin = TextField()  # workstation/pid of the writer
+    what = TextField()  # edit | import | analysis | ... (comma-separated)
+    photo_ids = TextField(null=True)  # JSON list; NULL: too many to list, refresh everything
+
+
+class AnalysisClaim(BaseModel):
+    """A photo an analyser is working on, until `expires_at` (server clock) unless renewed: analysers
+    on several workstations split the work without doing a photo twice (see claims.py)."""
+
+    photo = ForeignKeyField(Photo, primary_key=True, on_delete="CASCADE")
+    worker = TextField(index=True)
+    expires_at = DoubleField()
+
+
+class LibraryRoot(BaseModel):
+    """A top folder of imported photos, by the path stored in the catalog (the first workstation's)."""
+
+    path = TextField(unique=True)
+
+
+class RootMount(BaseModel):
+    """Where a workstation finds a root: /Volumes/Photos on one, /mnt/photos on another."""
+
+    root = ForeignKeyField(LibraryRoot, on_delete="CASCADE", backref="mounts")
+    workstation = TextField()
+    path = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("root", "workstation")
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     Setting,
@@ -313,4 +359,9 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     TrashRecord,
     Collection,
     CollectionPhoto,
+    ChangeLog,
+    AnalysisClaim,
+    LibraryRoot,
+    RootMount,
 )
+STUDIO_MODELS = (ChangeLog, AnalysisClaim, LibraryRoot, RootMount)

@@ -25,6 +25,7 @@ from app.core.catalog.models import (
     Person,
     Photo,
 )
+from app.core.catalog.roots import local_path
 
 _CHUNK = 900  # ids per IN (...): below SQLite's variable limit
 LOOSE = 0  # the People window's entry for the faces in no person and no group (not a Person row)
@@ -136,7 +137,7 @@ _FACE_FIELDS = (Face.id, Face.photo, Photo.path, Face.x, Face.y, Face.w, Face.h,
 
 def _face_infos(query) -> list[FaceInfo]:  # type: ignore[no-untyped-def]
     return [
-        FaceInfo(fid, pid, path, (x, y, w, h), state or UNNAMED, person, key, width, height, dist)
+        FaceInfo(fid, pid, local_path(path), (x, y, w, h), state or UNNAMED, person, key, width, height, dist)
         for fid, pid, path, x, y, w, h, state, person, key, width, height, dist in query.tuples()
     ]
 
@@ -446,7 +447,7 @@ def people_listing(include_loose: bool = False) -> list[dict[str, object]]:
         .tuples()
     )
     for pid, fid, path, x, y, w, h, state in rows:
-        face = {"face_id": fid, "photo": path, "box": [x, y, w, h], "state": state or UNNAMED}
+        face = {"face_id": fid, "photo": local_path(path), "box": [x, y, w, h], "state": state or UNNAMED}
         faces.setdefault(pid, []).append(face)
     listing = [{"id": pid, "name": names.get(pid), "faces": faces.get(pid, [])} for pid in sorted(order, key=order.get)]
     if include_loose and faces.get(None):

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoDetail, PhotoTag, Tag, to_unsigned
 from app.core.catalog.people import PhotoFace, photo_faces
+from app.core.catalog.roots import local_path
 from app.core.records import FACE_ENGINE, TAG_ENGINE
 
 # Reference documents spell formats as file extensions.
@@ -71,7 +72,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
     }
     return {
         "public_id": str(photo.id),
-        "path": photo.path,
+        "path": local_path(photo.path),  # where this workstation finds it
         "status": photo.status,
         "error": photo.error,
         "width": photo.width,

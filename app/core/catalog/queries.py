@@ -9,9 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import reduce
 
-from peewee import JOIN, SQL, Expression, Node, NodeList, Ordering, fn
+from peewee import JOIN, Expression, Node, Ordering, fn
 
+from app.core.catalog import dialect
+from app.core.catalog.dialect import unindexed
 from app.core.catalog.models import CONFIRMED, OK, UNNAMED, CollectionPhoto, Face, Photo, PhotoColor, PhotoTag, Tag
+from app.core.catalog.roots import stored_path
 from app.core.flags import flag_condition, label_condition
 
 # Sort keys: columns after the first break ties; the photo id comes last, so the order is total.
@@ -106,17 +109,12 @@ def _members(collection_id: int) -> Node:
     return CollectionPhoto.select(CollectionPhoto.photo).where(CollectionPhoto.collection == collection_id)
 
 
-def _unindexed(node: Node) -> Node:
-    """`+x`: the same value, but SQLite will not use an index for it."""
-    return NodeList((SQL("+"), node), glue="")
-
-
 def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
     _check_date(f.since)
     _check_date(f.until)
     where: list[Expression] = []
     if f.statuses:
-        status = Photo.status if status_by_index else _unindexed(Photo.status)
+        status = Photo.status if status_by_index else unindexed(Photo.status)
         where.append(status.in_(list(f.statuses)))
     for word in f.text.split():
         where.append(_text_clause(word))
@@ -158,7 +156,7 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
     if f.collection is not None:
         where.append(Photo.id.in_(_members(f.collection)))
     if f.folder:
-        root = os.path.abspath(f.folder).rstrip(os.sep)
+        root = stored_path(os.path.abspath(f.folder)).rstrip(os.sep)
         where.append((Photo.folder == root) | Photo.folder.startswith(root + os.sep))
     if f.photo_ids is not None:
         where.append(Photo.id.in_(list(f.photo_ids)))
@@ -193,12 +191,15 @@ def order_by(f: Filter) -> list[Ordering]:
     than finding the matches and sorting those. A unary `+` tells it not to sort by the index."""
     keys = [*SORTS[f.sort], Photo.id]
     by_index = _sorts_by_index(f)
+    pg = dialect.is_postgres()
     terms: list[Ordering] = []
     for i, key in enumerate(keys):
-        node = key if by_index else _unindexed(key)
+        node = key if by_index else unindexed(key)
         if i == 0 and key.null:
             terms.append(node.is_null().asc())  # NULLs last in both directions
-        terms.append(node.desc() if f.descending else node.asc())
+        # later keys: NULL is the smallest value, as SQLite has it (PostgreSQL's NULL is the largest)
+        nulls = ("last" if f.descending else "first") if pg and i > 0 and key.null else None
+        terms.append(node.desc(nulls=nulls) if f.descending else node.asc(nulls=nulls))
     return terms
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.catalog import changes, dialect
 from app.core.catalog.faces_store import apply_regions, forget_faces, store_faces, store_vectors
 from app.core.catalog.models import (
     AUTO,
@@ -29,6 +30,7 @@ from app.core.catalog.models import (
     db,
     to_signed,
 )
+from app.core.catalog.roots import stored_path
 from app.core.records import SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState
 from app.core.xmp.sidecars import apply_sidecar
 
@@ -100,7 +102,7 @@ def _sidecar_fields(md: Metadata) -> dict[str, Any]:
 def _sidecar_columns(state: SidecarState | None) -> dict[str, Any]:
     if state is None:
         return {"sidecar_path": None, "sidecar_size": None, "sidecar_mtime_ns": None}
-    return {"sidecar_path": state.path, "sidecar_size": state.size, "sidecar_mtime_ns": state.mtime_ns}
+    return {"sidecar_path": stored_path(state.path), "sidecar_size": state.size, "sidecar_mtime_ns": state.mtime_ns}
 
 
 def _store_keywords(photo_id: int, keywords: list[str]) -> None:
@@ -120,12 +122,13 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
     """Insert or update the photo row; returns its id and what happened: new, moved, changed,
     unchanged (re-read, same content) or failed."""
     now = now_iso()
-    photo = Photo.get_or_none(Photo.path == outcome.path)
+    path = stored_path(outcome.path)  # workers read the file where this workstation mounts it
+    photo = Photo.get_or_none(Photo.path == path)
     kind = "unchanged" if photo is not None else "new"
     if photo is None and outcome.error is None:
         photo = _find_moved(outcome.sha256)
         kind = "moved" if photo is not None else kind
-    base = {**_split(outcome.path), "size": outcome.size, "mtime_ns": outcome.mtime_ns, "updated_at": now}
+    base = {**_split(path), "size": outcome.size, "mtime_ns": outcome.mtime_ns, "updated_at": now}
     base["sha256"] = outcome.sha256
     if outcome.error is not None:
         fields = {**base, "status": ERROR, "error": outcome.error}
@@ -143,6 +146,7 @@ def upsert_photo(outcome: Outcome) -> tuple[int, str]:
     _store_detail(photo.id, **detail)
     if outcome.metadata is not None:
         _store_keywords(photo.id, outcome.metadata.keywords)
+    changes.note([photo.id], "import")
     return photo.id, kind
 
 
@@ -173,6 +177,7 @@ def store_sidecar(photo_id: int, state: SidecarState | None, data: SidecarData |
             apply_regions(photo_id, data.face_regions, shape.width, shape.height, shape.orientation)
         _store_keywords(photo_id, md.keywords)
     Photo.update(**columns).where(Photo.id == photo_id).execute()
+    changes.note([photo_id], "import")
 
 
 def _replace_tags(photo_id: int, source: str, tags: Iterable[tuple[str, float | None]]) -> None:
@@ -189,36 +194,46 @@ def _replace_tags(photo_id: int, source: str, tags: Iterable[tuple[str, float | 
 def _set_categorization(photo_id: int, engine: str, tags: list[tuple[str, float]] | None) -> None:
     """The engine's record for the photo: complete with its matches, or failed (tags None)."""
     data = None if tags is None else json.dumps([{"tag": t, "confidence": c} for t, c in tags])
-    Categorization.insert(
-        photo=photo_id, engine=engine, status="failed" if tags is None else "complete", data_json=data
-    ).on_conflict_replace().execute()
+    dialect.upsert(
+        Categorization,
+        (Categorization.photo, Categorization.engine),
+        photo=photo_id,
+        engine=engine,
+        status="failed" if tags is None else "complete",
+        data_json=data,
+    )
 
 
-# Re-tagging unpacks the stored matches with SQLite's JSON functions: a 100k-photo library is then a
-# few statements per chunk of photos instead of millions of Python-level rows.
-_MATCHES = """FROM categorization c, json_each(c.data_json) m {join}
-    WHERE c.photo_id IN ({ids}) AND c.status = 'complete' AND json_extract(m.value, '$.confidence') >= ?"""
-_NEW_TAGS = "INSERT OR IGNORE INTO tag (name) SELECT DISTINCT json_extract(m.value, '$.tag') " + _MATCHES
-_APPLY = (
-    "INSERT INTO photo_tag (photo_id, tag_id, source, confidence)"
-    " SELECT c.photo_id, t.id, ?, MAX(json_extract(m.value, '$.confidence')) "
-    + _MATCHES
-    + " AND NOT EXISTS (SELECT 1 FROM rejected_tag r WHERE r.photo_id = c.photo_id AND r.tag_id = t.id)"
-    " GROUP BY c.photo_id, t.id"
-)
-_TAG_JOIN = "JOIN tag t ON t.name = json_extract(m.value, '$.tag')"
+# Re-tagging unpacks the stored matches with the engine's JSON functions: a 100k-photo library is then
+# a few statements per chunk of photos instead of millions of Python-level rows.
+def _matches_sql(ids: int, join: str) -> str:
+    p = dialect.param()
+    return (
+        f"FROM categorization c, {dialect.json_array_rows('c.data_json', 'm')} {join}"
+        f" WHERE c.photo_id IN ({','.join([p] * ids)}) AND c.status = 'complete'"
+        f" AND {dialect.json_number('m.value', 'confidence')} >= {p}"
+    )
 
 
 def apply_auto_tags(photo_ids: Sequence[int], threshold: float, chunk: int = 5000) -> None:
     """Matches at or above the auto_tagging threshold, from every engine's categorization, become the
     photos' auto tags, except those the user rejected. The user's own tags and sidecar keywords are
     never touched."""
+    changes.note(photo_ids, "tags")
+    tag, confidence = dialect.json_text("m.value", "tag"), dialect.json_number("m.value", "confidence")
     for start in range(0, len(photo_ids), chunk):
         ids = [int(i) for i in photo_ids[start : start + chunk]]
-        marks = ",".join("?" * len(ids))
-        db.execute_sql(_NEW_TAGS.format(join="", ids=marks), [*ids, threshold])
+        new_tags = f"INSERT INTO tag (name) SELECT DISTINCT {tag} {_matches_sql(len(ids), '')} ON CONFLICT DO NOTHING"
+        db.execute_sql(new_tags, [*ids, threshold])
         PhotoTag.delete().where(PhotoTag.photo.in_(ids) & (PhotoTag.source == AUTO)).execute()
-        db.execute_sql(_APPLY.format(join=_TAG_JOIN, ids=marks), [AUTO, *ids, threshold])
+        apply = (
+            f"INSERT INTO photo_tag (photo_id, tag_id, source, confidence)"
+            f" SELECT c.photo_id, t.id, {dialect.param()}, MAX({confidence}) "
+            + _matches_sql(len(ids), f"JOIN tag t ON t.name = {tag}")
+            + " AND NOT EXISTS (SELECT 1 FROM rejected_tag r WHERE r.photo_id = c.photo_id AND r.tag_id = t.id)"
+            " GROUP BY c.photo_id, t.id"
+        )
+        db.execute_sql(apply, [AUTO, *ids, threshold])
 
 
 def _store_stage(photo_id: int, stage: str, result: Any) -> None:
@@ -241,18 +256,20 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
             lightness=result.lightness,
         ).where(Photo.id == photo_id).execute()
     elif stage == "tags":
-        Feature.insert(photo=photo_id, engine=TAG_ENGINE, vector=result.feature).on_conflict_replace().execute()
+        dialect.upsert(Feature, (Feature.photo,), photo=photo_id, engine=TAG_ENGINE, vector=result.feature)
 
 
 def _mark_stage(photo_id: int, stage: str, version: int, error: str | None) -> None:
-    StageState.insert(
+    dialect.upsert(
+        StageState,
+        (StageState.photo, StageState.stage),
         photo=photo_id,
         stage=stage,
         version=version,
         status="failed" if error else "done",
         error=error,
         updated_at=now_iso(),
-    ).on_conflict_replace().execute()
+    )
 
 
 def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) -> tuple[int, str]:
@@ -275,6 +292,8 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
         apply_regions(photo_id, outcome.metadata.face_regions, *shape)
     for stage, error in outcome.stage_errors.items():
         _mark_stage(photo_id, stage, outcome.versions[stage], error)
+    if outcome.results or outcome.stage_errors:
+        changes.note([photo_id], "analysis")
     for engine, matches in outcome.categorizations.items():
         _set_categorization(photo_id, engine, matches)
     if outcome.categorizations:
@@ -288,3 +307,4 @@ def mark_missing(photo_ids: list[int]) -> None:
         Photo.update(status=MISSING, updated_at=now_iso()).where(
             Photo.id.in_(chunk) & (Photo.status != MISSING)
         ).execute()
+    changes.note(photo_ids, "import")

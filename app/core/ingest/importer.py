@@ -19,6 +19,7 @@ from typing import NamedTuple
 from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.work import load_sidecar
 from app.core.catalog.models import MISSING, OK, Photo
+from app.core.catalog.roots import local_path, stored_path
 from app.core.catalog.store import mark_missing, store_sidecar
 from app.core.catalog.writer import CatalogWriter
 from app.core.ingest.scanner import ScanEntry, ScanSummary, scan
@@ -78,18 +79,18 @@ class Known(NamedTuple):
 
 
 def _known_photos(roots: Sequence[str]) -> dict[str, Known]:
-    """Catalog rows under the roots, by path."""
+    """Catalog rows under the roots (local paths), by local path."""
     query = Photo.select(
         Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sidecar_path,
         Photo.sidecar_size, Photo.sidecar_mtime_ns, Photo.own_facts_json.is_null(False),
     )  # fmt: skip
     known: dict[str, Known] = {}
-    for root in roots:
+    for root in map(stored_path, roots):
         prefix = root.rstrip(os.sep) + os.sep
         rows = query.where((Photo.path == root) | Photo.path.startswith(prefix)).tuples()
         for pid, path, size, mtime_ns, status, sc_path, sc_size, sc_mtime_ns, has_facts in rows:
-            sidecar = None if sc_path is None else SidecarState(sc_path, sc_size, sc_mtime_ns)
-            known[path] = Known(pid, size, mtime_ns, status, sidecar, bool(has_facts))
+            sidecar = None if sc_path is None else SidecarState(local_path(sc_path), sc_size, sc_mtime_ns)
+            known[local_path(path)] = Known(pid, size, mtime_ns, status, sidecar, bool(has_facts))
     return known
 
 

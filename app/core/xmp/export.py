@@ -28,6 +28,7 @@ from typing import Any
 
 from app.core.analysis.pipeline import Progress
 from app.core.catalog.models import CONFIRMED, ERROR, OK, Face, Person, Photo, PhotoTag, Tag
+from app.core.catalog.roots import local_path
 from app.core.records import SidecarData, SidecarState
 from app.core.xmp.regions import FaceExport, NamedFace
 from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, sidecar_state, write_sidecar
@@ -106,7 +107,7 @@ def export_photo(
     photo: Photo, tags: list[str], removed: Collection[str] = (), faces: list[NamedFace] | None = None
 ) -> str:
     """Write one photo's sidecar and return its path. Raises SidecarError or OSError."""
-    path = Path(photo.path)
+    path = Path(local_path(photo.path))
     if not path.is_file():
         raise FileNotFoundError(f"photo file not found: {path}")
     current = find_sidecar(path)
