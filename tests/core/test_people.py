@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.core.analysis.face_descriptor import dlib_frame
 from app.core.catalog import people as catalog
+from app.core.catalog import queries
 from app.core.catalog.models import CONFIRMED, SUGGESTED, Face, FaceRejection, FaceVector, Person, Photo, StageState
 from app.core.library import Library
 from app.core.people import persons
@@ -202,3 +203,31 @@ def test_the_descriptors_stage_is_versioned_and_resumable(lib: Library) -> None:
     assert stats.done == 1 and FaceVector.get_or_none(FaceVector.face == some.id) is not None
     vector = FaceVector.get(FaceVector.face == some.id)
     assert len(vector.vector) == 256  # 128 float16
+
+
+def test_people_on_both_catalog_engines(tmp_path: Path, corpus: Path, catalog_url: str | None) -> None:
+    """Every people query and write runs on SQLite and PostgreSQL: grouping's placements, naming,
+    suggestions, "not this person", a new distance, the person filter and the listing."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg"):
+        shutil.copy2(corpus / "people" / "kphotoalbum" / name, folder / name)
+    with Library.open(tmp_path / "lib") as lib:
+        lib.import_folders([folder], processes=1)
+        groups = [s for s in catalog.person_summaries() if s.name is None]
+        assert groups and catalog.unplaced_count() == 0
+        jesper = persons.name(lib, groups[0].id, "Jesper")
+        mine = _faces(jesper)
+        assert len(mine) == groups[0].faces
+        photos = {f.photo_id for f in Face.select().where(Face.id.in_(list(mine)))}
+        assert set(queries.search_ids(queries.Filter(person_ids=(jesper,)))) == photos
+        persons.reject(lib, jesper, [min(mine)])
+        assert _faces(jesper) == mine - {min(mine)}
+        persons.set_threshold(lib, 1.4)
+        assert _faces(jesper) == mine - {min(mine)} and Face.get_by_id(min(mine)).person_id != jesper
+        listing = catalog.people_listing()
+        assert listing[0]["name"] == "Jesper" and {f["face_id"] for f in listing[0]["faces"]} >= mine - {min(mine)}
+
+
+def _faces(person_id: int) -> set[int]:
+    return {f.id for f in Face.select().where((Face.person == person_id) & (Face.person_state == CONFIRMED))}
