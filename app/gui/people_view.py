@@ -67,7 +67,7 @@ Index = QModelIndex | QPersistentModelIndex
 ItemRole = Qt.ItemDataRole.UserRole + 1
 SUGGESTION_COLOR = QColor("#e0a000")
 ICON = 48
-LOOSE_SHOWN = 2000  # faces in no group shown at once, newest photos first
+FACES_SHOWN = 5000  # a person's faces shown at once (suggestions first): more is no longer a view of them
 HINTS = (
     "↑↓ person    type a name, ⏎ to name    Y / N  is it them?    Del  not this person    M  merge    ⏎ on a face: open"
 )
@@ -347,11 +347,12 @@ class PeopleWindow(QWidget):
             self.subtitle.setText("Faces are grouped when photos are analyzed (File > Analyze Library).")
         elif summary.id == LOOSE:
             self.title.setText(summary.label)
-            shown = f" (the {LOOSE_SHOWN:,} newest)" if summary.faces > LOOSE_SHOWN else ""
+            shown = f" (the {FACES_SHOWN:,} newest)" if summary.faces > FACES_SHOWN else ""
             self.subtitle.setText(f"{summary.faces:,} faces that look like no other{shown}: select some, type a name")
         else:
             self.title.setText(summary.label)
             what = f"{summary.faces:,} faces" + (f" in {summary.photos:,} photos" if summary.name else "")
+            what += f" (showing {FACES_SHOWN:,})" if summary.faces + summary.suggested > FACES_SHOWN else ""
             self.subtitle.setText(what + ("" if summary.name else " that look alike: who is it?"))
         self.name_edit.setText("")
         self.name_edit.setPlaceholderText(
@@ -377,7 +378,9 @@ class PeopleWindow(QWidget):
     def _faces(summary: PersonSummary | None) -> list[FaceInfo]:
         if summary is None:
             return []
-        return catalog.loose_faces(LOOSE_SHOWN) if summary.id == LOOSE else catalog.faces_of_person(summary.id)
+        if summary.id == LOOSE:
+            return catalog.loose_faces(FACES_SHOWN)
+        return catalog.faces_of_person(summary.id, FACES_SHOWN)
 
     def suggested_ids(self, only_selected: bool = True) -> list[int]:
         faces = self._selected_faces() if only_selected else []
