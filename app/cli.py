@@ -96,6 +96,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "missing": report.missing,
                 "failed": [{"path": p, "reason": r} for p, r in report.failed],
                 "cancelled": report.cancelled,
+                "seconds": round(report.run.seconds, 2),
+                # CPU ms each step took in the workers, summed over the photos (bench/peer_bench.py)
+                "stage_ms": {stage: round(ms, 1) for stage, ms in report.run.stage_ms.items()},
             }
         )
     else:

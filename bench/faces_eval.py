@@ -3,7 +3,9 @@
 A detection is a hit at IoU >= 0.4 with a `face` box (greedy one-to-one); one on an `ignore` box
 is neither hit nor false positive. Prints a single whole-image pass at 0.5 (the MANIFEST baseline),
 the wide and square passes alone, and with the zoom passes (the detector) over a threshold sweep.
-Usage: .venv/bin/python bench/faces_eval.py [-v]
+With --pipeline the detector gets the image the analysis pipeline gives it (the reduced decode at
+the faces stage's size) instead of a 2048 px Lanczos thumbnail.
+Usage: .venv/bin/python bench/faces_eval.py [-v] [--pipeline]
 """
 
 from __future__ import annotations
@@ -70,6 +72,17 @@ def load(name: str) -> tuple[Image.Image, tuple[int, int]]:
     return image, full
 
 
+def load_as_pipeline(name: str) -> tuple[Image.Image, tuple[int, int]]:
+    """The image the faces stage works on in an import (see stages.REGISTRY)."""
+    from app.core.analysis.decode import decode_reduced
+    from app.core.analysis.stages import BY_NAME
+    from app.core.ingest.filetypes import SNIFF_BYTES, sniff_format
+
+    data = (FACES / name).read_bytes()
+    decoded = decode_reduced(data, sniff_format(data[:SNIFF_BYTES]), BY_NAME["faces"].size)
+    return decoded.image, (decoded.width, decoded.height)
+
+
 def evaluate(detector: FaceDetector, images: dict, boxes: dict, verbose: bool = False) -> tuple[int, int, int, float]:
     hits = total = fps = 0
     elapsed = 0.0
@@ -88,7 +101,7 @@ def main() -> None:
     verbose = "-v" in sys.argv
     cv2.setNumThreads(1)
     files, boxes = truth()
-    images = {name: load(name) for name in files}
+    images = {name: (load_as_pipeline if "--pipeline" in sys.argv else load)(name) for name in files}
     print(f"{len(images)} images, {sum(k == 'face' for b in boxes.values() for _, k in b)} faces")
     single = FaceDetector(0.5)
     wide = faces_mod.WIDE_PASS_SIDE

@@ -17,8 +17,9 @@ debs=(libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 
 # on a virtual X server, read what Export and export-xmp wrote with exiftool as a real client (it
 # also plays the other app in the XMP face-region tests), and run the catalog tests on a throwaway
 # PostgreSQL server (tests/pg.py: initdb and pg_ctl from /usr/lib/postgresql/NN/bin; no cluster of
-# the package's own is needed).
-[ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils libimage-exiftool-perl postgresql)
+# the package's own is needed); bench/peer_bench.py times findimagedupes (its wallpapers: see the bench).
+[ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils libimage-exiftool-perl postgresql
+                                  findimagedupes)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for d in "${debs[@]}"; do

@@ -16,8 +16,8 @@ from pathlib import Path
 import platformdirs
 from peewee import Database
 
-from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
-from app.core.analysis.planning import pending_tasks, validate_stages
+from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.planning import count_unfinished, pending_tasks, validate_stages
 from app.core.analysis.workers import default_processes
 from app.core.catalog import backups, dialect, roots
 from app.core.catalog.claims import LEASE_S, ClaimedTasks, Claims
@@ -35,6 +35,7 @@ CATALOG_ENV_VAR = "TESSERA_CATALOG"
 CATALOG = "catalog.sqlite"
 SETTINGS_FILE = "library.json"  # settings of the folder itself (where its catalog is), not in the catalog
 AUTO_WRITE_SIDECARS = "auto_write_sidecars"  # setting: "1" writes XMP sidecars as the user edits
+ANALYSIS_PAUSED = "analysis_paused"  # setting: "1" while the user has paused analysis (kept across restarts)
 
 
 def default_library_path() -> Path:
@@ -152,6 +153,13 @@ class Library:
     def set_auto_write_sidecars(self, on: bool) -> None:
         self.set_setting(AUTO_WRITE_SIDECARS, "1" if on else "0")
 
+    @property
+    def analysis_paused(self) -> bool:
+        return self.setting(ANALYSIS_PAUSED, "0") == "1"
+
+    def set_analysis_paused(self, paused: bool) -> None:
+        self.set_setting(ANALYSIS_PAUSED, "1" if paused else "0")
+
     # -- work -------------------------------------------------------------------------------------
     def import_folders(
         self,
@@ -160,10 +168,14 @@ class Library:
         analyze: bool = True,
         progress: ProgressCallback | None = None,
         cancelled: Cancelled = lambda: False,
+        paused: Paused = lambda: False,
         processes: int | None = None,
     ) -> ImportReport:
+        """Import `paths`; with `analyze`, analyze what they hold that is not analyzed yet (photos
+        imported earlier without analysis, or by a run that was stopped) in the same run. While
+        `paused()`, files are imported and their analysis waits (see pipeline.Schedule)."""
         self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
-        report = import_paths(
+        return import_paths(
             paths,
             self.writer,
             self.thumbs_dir,
@@ -172,14 +184,9 @@ class Library:
             auto_tagging=self.auto_tagging,
             progress=progress,
             cancelled=cancelled,
+            paused=paused,
             processes=processes,
         )
-        if analyze and not report.cancelled:
-            # photos imported earlier without analysis, or by a run that was killed half way
-            ids = [p.id for p in self.photos_under(paths)]
-            rest = self.analyze(photo_ids=ids, progress=progress, cancelled=cancelled, processes=processes)
-            report.run.stage_failures.extend(rest.stage_failures)
-        return report
 
     def analyze(
         self,
@@ -189,11 +196,13 @@ class Library:
         photo_ids: Sequence[int] | None = None,
         progress: ProgressCallback | None = None,
         cancelled: Cancelled = lambda: False,
+        paused: Paused = lambda: False,
         processes: int | None = None,
         lease_s: float = LEASE_S,
     ) -> RunStats:
-        """Analyse what is due, claiming photos from the catalog as the workers need them, so that
-        analysers on other workstations (or other processes) split the work (see catalog/claims.py)."""
+        """Analyse what is due, quick stages first, claiming photos from the catalog as the workers
+        need them, so that analysers on other workstations (or other processes) split the work (see
+        catalog/claims.py). While `paused()`, nothing more is handed out."""
         chosen = validate_stages(stages)
 
         def plan(ids: Sequence[int] | None) -> list[Task]:
@@ -209,6 +218,7 @@ class Library:
                 auto_tagging=self.auto_tagging,
                 progress=progress,
                 cancelled=cancelled,
+                paused=paused,
                 processes=processes,
             )
         self.place_new_faces(progress)
@@ -225,17 +235,13 @@ class Library:
                 progress(Progress(phase="grouping faces", total=waiting))
             update_people(self)
 
+    def unfinished_analysis(self) -> int:
+        """How many photos still lack a stage at its current version (what a resume would analyze)."""
+        return count_unfinished()
+
     # -- reading ----------------------------------------------------------------------------------
     def photo_count(self) -> int:
         return Photo.select().count()
-
-    def photos_under(self, paths: Sequence[Path]) -> list[Photo]:
-        result: list[Photo] = []
-        for p in paths:
-            root = roots.stored_path(os.path.abspath(p))
-            prefix = root.rstrip(os.sep) + os.sep
-            result.extend(Photo.select().where((Photo.path == root) | Photo.path.startswith(prefix)))
-        return result
 
     def resolve_photo(self, ref: str) -> Photo:
         """A photo by catalog id or by file path."""

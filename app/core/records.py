@@ -88,16 +88,30 @@ class SidecarData:
     error: str | None = None  # why the sidecar could not be read; the other fields are then empty
 
 
+@dataclass(frozen=True)
+class KnownFile:
+    """A photo file as the catalog knows it: an analysis task whose file still has this size and
+    modification time takes the stored SHA-256 instead of hashing the file again."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
 @dataclass
 class Task:
     path: str
     stages: tuple[str, ...] = STAGES
-    read_metadata: bool = True  # import: SHA-256 and metadata too
+    read_metadata: bool = True  # import: SHA-256, headers and metadata too
     thumbs_dir: str = ""
     # the import's scan already looked for the .xmp beside the photo: `sidecar` is what it found.
     # Otherwise the worker looks itself (one directory listing per photo).
     sidecar_scanned: bool = False
     sidecar: SidecarState | None = None
+    known: KnownFile | None = None  # analysis of a photo in the catalog
+    # quick stages first: slow stages whose photo is cheap to decode again are left for a later task
+    # (Outcome.deferred) so that every photo's quick stages come before any photo's slow ones
+    defer_slow: bool = False
     photo_id: int | None = None  # the catalog's photo, when it has one already (analysis claims by it)
     # faces in the catalog the descriptors stage describes besides this run's detections: (face id,
     # [x, y, w, h]) of all the photo's faces when "faces" does not run, else of those it keeps anyway
@@ -121,6 +135,7 @@ class Outcome:
     mtime_ns: int = 0
     sha256: str | None = None
     error: str | None = None  # the file could not be read or decoded: an error row with this reason
+    imported: bool = False  # the outcome (re)imports the file: headers and metadata; else it analyzes a known photo
     decoded: dict[str, Any] = field(default_factory=dict)  # format, width, height, frames, ...
     metadata: Metadata | None = None
     results: dict[str, Any] = field(default_factory=dict)  # stage -> result
@@ -132,3 +147,4 @@ class Outcome:
     sidecar: SidecarState | None = None  # the .xmp found beside the photo, read or not
     own_facts: dict[str, Any] | None = None  # the photo file's own SIDECAR_FIELDS, before its sidecar's
     timings_ms: dict[str, float] = field(default_factory=dict)
+    deferred: tuple[str, ...] = ()  # stages of the task left for a later task (see Task.defer_slow)

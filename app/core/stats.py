@@ -6,7 +6,7 @@ from typing import Any
 
 from peewee import fn
 
-from app.core.analysis.work import stage_versions
+from app.core.analysis.stages import stage_versions
 from app.core.catalog.models import OK, Photo, StageState
 from app.core.records import STAGES
 

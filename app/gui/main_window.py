@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.core import tags as tag_ops
 from app.core import trash
+from app.core.analysis.pipeline import Progress
 from app.core.catalog import facets, queries
 from app.core.catalog.models import Photo
 from app.core.catalog.people import person_label, person_summaries
@@ -42,6 +43,7 @@ from app.core.people import persons
 from app.core.similar import SimilarityIndex
 from app.core.stats import library_stats
 from app.core.xmp.export import ExportReport, export_sidecars
+from app.gui.analysis_control import AnalysisControl
 from app.gui.bridge import JobRunner
 from app.gui.dupes_view import DupesWindow
 from app.gui.filter_bar import FilterBar
@@ -110,8 +112,9 @@ class MainWindow(QMainWindow):
         self.sidebar_dock = self._dock("Library", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.status_label = QLabel()
-        self.statusBar().addPermanentWidget(self.status_label)
         self._make_actions()
+        self.statusBar().addPermanentWidget(self.analysis.label)
+        self.statusBar().addPermanentWidget(self.status_label)
         self._connect()
         self.organizer = Organizer(self)  # flags, labels, collections, export
         self.welcome.import_requested.connect(self.choose_import)
@@ -120,6 +123,8 @@ class MainWindow(QMainWindow):
         self.refresh_all()
         self.changes = ChangeWatcher(self)
         self.changes.changed.connect(self._changed_elsewhere)
+        self.analysis.show_idle()
+        QTimer.singleShot(0, self.resume_unfinished_analysis)  # once the window shows
 
     # -- construction -----------------------------------------------------------------------------
     def _make_grid(self) -> QListView:
@@ -155,10 +160,12 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         self.import_action = self._action("&Import Folder…", self.choose_import, "Ctrl+I", "Add a folder of photos")
-        self.analyze_action = self._action("&Analyze Library", self.start_analysis, "Ctrl+Shift+A",
+        self.analyze_action = self._action("&Analyze Library", lambda: self.start_analysis(), "Ctrl+Shift+A",
                                            "Analyze photos that are not analyzed yet")  # fmt: skip
         self.cancel_action = self._action("&Cancel", self.cancel_job, Qt.Key.Key_Escape, "Stop the running import")
         self.cancel_action.setEnabled(False)
+        self.analysis = AnalysisControl(self.lib, self)
+        self.progress_panel.set_pause_action(self.analysis.action)
         open_lib = self._action("&Open Library…", self.choose_library, "Ctrl+O", "Switch to another library folder")
         self.studio_action = self._action("Open &Studio Catalog…", self.open_studio_catalog, None,
                                           "Work on a PostgreSQL catalog shared with other workstations")  # fmt: skip
@@ -184,8 +191,9 @@ class MainWindow(QMainWindow):
         self.trashed_action = self._action("T&rashed Photos…", self.show_trashed, None,
                                            "See what Tessera moved to the trash and put photos back")  # fmt: skip
         file_menu = self.menuBar().addMenu("&File")
-        for a in (self.import_action, self.analyze_action, self.cancel_action, None, self.export_xmp_action, None,
-                  self.trashed_action, None, open_lib, self.studio_action, backup, None, quit_):  # fmt: skip
+        for a in (self.import_action, self.analyze_action, self.analysis.action, self.cancel_action, None,
+                  self.export_xmp_action, None, self.trashed_action, None, open_lib, self.studio_action, backup, None,
+                  quit_):  # fmt: skip
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
         edit_menu = self.menuBar().addMenu("&Edit")
         for a in (find, clear, None, self.tag_action, self.trash_action, None, self.prefs_action):
@@ -226,6 +234,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.addAction(self.import_action)
         toolbar.addAction(self.analyze_action)
+        toolbar.addAction(self.analysis.action)
         toolbar.addAction(self.cancel_action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Sort: "))
@@ -259,6 +268,7 @@ class MainWindow(QMainWindow):
         self.resize(min(1400, screen.width() * 9 // 10), min(900, screen.height() * 9 // 10))
 
     def _connect(self) -> None:
+        self.analysis.resume_requested.connect(self.resume_unfinished_analysis)
         self.filter_bar.changed.connect(self.apply_filter)
         self.filter_bar.similar_cleared.connect(self.clear_similar)
         self.sidebar.picked.connect(self.sidebar_picked)
@@ -532,19 +542,29 @@ class MainWindow(QMainWindow):
         def job(progress, cancelled) -> ImportReport:  # type: ignore[no-untyped-def]
             # Progress objects are reused by the pipeline: hand the GUI a snapshot
             return self.lib.import_folders(folders, progress=lambda p: progress(dataclasses.replace(p)),
-                                           cancelled=cancelled)  # fmt: skip
+                                           cancelled=cancelled, paused=self.analysis.is_paused)  # fmt: skip
 
         self._start_job(f"Importing {', '.join(str(f) for f in folders)}", job)
         return True
 
-    def start_analysis(self) -> None:
-        if self.runner.is_running():
-            return
+    def start_analysis(self, title: str = "Analyzing") -> bool:
+        if self.runner.is_running() or self.analysis.is_paused():
+            if self.analysis.is_paused():
+                self.statusBar().showMessage("Analysis is paused: resume it first (Ctrl+Shift+P).", 5000)
+            return False
 
         def job(progress, cancelled):  # type: ignore[no-untyped-def]
-            return self.lib.analyze(progress=lambda p: progress(dataclasses.replace(p)), cancelled=cancelled)
+            return self.lib.analyze(progress=lambda p: progress(dataclasses.replace(p)), cancelled=cancelled,
+                                    paused=self.analysis.is_paused)  # fmt: skip
 
-        self._start_job("Analyzing", job)
+        self._start_job(title, job)
+        return True
+
+    def resume_unfinished_analysis(self) -> bool:
+        """On start, after an import and on Resume: analyze what is unfinished, unless paused."""
+        if self.runner.is_running() or self.analysis.is_paused() or not self.lib.unfinished_analysis():
+            return False
+        return self.start_analysis("Resuming analysis")
 
     def _start_job(self, title: str, job) -> None:  # type: ignore[no-untyped-def]
         self.progress_panel.start(title)
@@ -560,6 +580,8 @@ class MainWindow(QMainWindow):
 
     def _job_progress(self, p: Any) -> None:
         self.progress_panel.update_progress(p)
+        if isinstance(p, Progress):
+            self.analysis.show_progress(p)
         now = time.monotonic()
         if now - self._last_refresh >= REFRESH_WHILE_RUNNING_S:
             self._last_refresh = now
@@ -575,17 +597,20 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(False)
         self._similarity = None  # analysis may have added features
         self.refresh_all()
+        self.analysis.show_idle()
 
     def _job_finished(self, result: Any) -> None:
         if isinstance(result, ImportReport):
             self.last_report = result
+            if not result.cancelled:  # photos imported while paused, or analysis an earlier run left
+                QTimer.singleShot(0, self.resume_unfinished_analysis)
         if hasattr(result, "summary"):  # import, XMP export and re-tag reports describe themselves
             self.progress_panel.add_errors(list(result.failed))
             summary = result.summary()
         else:
-            summary = f"{result.done} photos analyzed" + (
-                " (cancelled: run again to resume)" if result.cancelled else ""
-            )
+            ending = " (paused: resume to go on)" if result.paused else ""
+            ending = ending or (" (cancelled: run again to resume)" if result.cancelled else "")
+            summary = f"{result.done} photos analyzed{ending}"
             self.progress_panel.add_errors([(p, f"{stage}: {why}") for p, stage, why in result.stage_failures])
         self.progress_panel.finish(summary)
         self.statusBar().showMessage(summary, 10000)

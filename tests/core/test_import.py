@@ -57,12 +57,18 @@ def test_formats_import_with_right_format_and_size(any_lib: Library, corpus: Pat
     assert jpeg_named_png.format == "PNG"  # by content, not extension
 
 
-def test_bad_files_become_error_rows_or_photos(lib: Library, corpus: Path) -> None:
+@pytest.mark.parametrize("analyze_later", [False, True], ids=["import", "import-no-analyze-then-analyze"])
+def test_bad_files_become_error_rows_or_photos(lib: Library, corpus: Path, analyze_later: bool) -> None:
+    """An import reads headers only: a file whose headers are sound but whose pixels are not
+    (tiff_tiled_jpeg_oob_read) is an error row once analysis decodes it, in the same run for a plain
+    import, at `analyze` after `import --no-analyze`."""
     folder = corpus / "bad"
-    report = lib.import_folders([folder], analyze=False)
+    report = lib.import_folders([folder], analyze=not analyze_later)
+    failed_paths = {p for p, _ in report.failed}
+    if analyze_later:
+        failed_paths |= {p for p, _ in lib.analyze().failed}
     with open(folder / "expected.csv", newline="") as fh:
         expected = list(csv.DictReader(fh))
-    failed_paths = {p for p, _ in report.failed}
     for row in expected:
         path = str(folder / row["file"])
         photo = Photo.get_or_none(Photo.path == path)
@@ -78,6 +84,11 @@ def test_bad_files_become_error_rows_or_photos(lib: Library, corpus: Path) -> No
             assert photo.status == OK or photo.error
     # the bookkeeping files beside them are not photos and are not reported
     assert Photo.get_or_none(Photo.filename == "MANIFEST.md") is None
+    # found out at analysis: the error row keeps what the headers said
+    damaged = Photo.get(Photo.filename == "tiff_tiled_jpeg_oob_read.tif")
+    assert "damaged TIFF" in damaged.error
+    if analyze_later:
+        assert damaged.format == "TIFF" and damaged.width > 0
 
 
 def test_originals_are_never_modified(lib: Library, corpus: Path) -> None:

@@ -15,8 +15,11 @@ from PIL import Image
 
 from app.core.palette import PALETTE, name_indices
 
-VERSION = 1
-SAMPLE_SIDE = 128  # ~16k pixels: percentages to a tenth of a percent at a few ms per photo
+# 2: sampled from the reduced decode (256-2047 px) instead of a 2048 px Lanczos image, and the 32
+#    colours from a half-size sample (median cut took 7 ms on 12k pixels, 1.7 on 3k): shares move ~0.1-1 %
+VERSION = 2
+SAMPLE_SIDE = 128  # ~16k pixels: palette shares to a tenth of a percent at a few ms per photo
+HISTOGRAM_REDUCE = 2  # the 32 colours from a 64 px sample (~3k pixels)
 HISTOGRAM_COLORS = 32
 MIN_SHARE = 1.0  # palette names under 1% are noise
 
@@ -27,14 +30,20 @@ class ColorResult:
     predominant: list[tuple[str, float]]  # (palette name, percent), desc
 
 
-def _sample(image: Image.Image, alpha: Image.Image | None) -> np.ndarray:
+def _opaque(image: Image.Image, alpha: Image.Image | None) -> np.ndarray:
+    """The image's pixels as an (n, 3) array, less those transparent in `alpha` (same size)."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.uint8).reshape(-1, 3)
+    return pixels if alpha is None else pixels[np.asarray(alpha).reshape(-1) >= 128]
+
+
+def _samples(image: Image.Image, alpha: Image.Image | None) -> tuple[np.ndarray, np.ndarray]:
+    """Opaque pixels of the SAMPLE_SIDE sample (palette names) and of its HISTOGRAM_REDUCE reduction
+    (the 32 colours)."""
     small = image.copy()
     small.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.BOX)
-    pixels = np.asarray(small.convert("RGB"), dtype=np.uint8).reshape(-1, 3)
-    if alpha is not None:
-        mask = np.asarray(alpha.resize(small.size, Image.Resampling.BOX)).reshape(-1) >= 128
-        pixels = pixels[mask]
-    return pixels
+    mask = None if alpha is None else alpha.resize(small.size, Image.Resampling.BOX)
+    smaller = small.reduce(HISTOGRAM_REDUCE)
+    return _opaque(small, mask), _opaque(smaller, None if mask is None else mask.reduce(HISTOGRAM_REDUCE))
 
 
 def _percentages(counts: np.ndarray, total: int) -> list[float]:
@@ -42,15 +51,15 @@ def _percentages(counts: np.ndarray, total: int) -> list[float]:
 
 
 def analyze_colors(image: Image.Image, alpha: Image.Image | None = None) -> ColorResult:
-    pixels = _sample(image, alpha)
-    if len(pixels) == 0:  # fully transparent
+    pixels, few = _samples(image, alpha)
+    if len(pixels) == 0 or len(few) == 0:  # fully transparent
         return ColorResult([], [])
-    total = len(pixels)
     names = np.bincount(name_indices(pixels), minlength=len(PALETTE))
     order = np.argsort(-names, kind="stable")
-    shares = _percentages(names[order], total)
+    shares = _percentages(names[order], len(pixels))
     predominant = [(PALETTE[i], s) for i, s in zip(order, shares, strict=True) if s >= MIN_SHARE]
-    strip = Image.fromarray(pixels.reshape(1, -1, 3), "RGB")
+    total = len(few)
+    strip = Image.fromarray(few.reshape(1, -1, 3), "RGB")
     quantized = strip.quantize(HISTOGRAM_COLORS, method=Image.Quantize.MEDIANCUT)
     palette = np.array(quantized.getpalette()[: 3 * HISTOGRAM_COLORS], dtype=np.int32).reshape(-1, 3)
     counts = np.bincount(np.asarray(quantized).reshape(-1), minlength=len(palette))

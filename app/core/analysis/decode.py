@@ -2,7 +2,12 @@
 allocated, JPEG draft() so we never decode more pixels than the working image needs, mode and
 color conversions done on bands while shrinking (never on a full-size copy), EXIF orientation
 applied, colors converted to sRGB. Every failure becomes a DecodeError with a reason a person can
-read."""
+read.
+
+Three entry points: `probe` reads the headers only (what an import keeps: no pixel is decoded),
+`decode_reduced` gives analysis the cheapest image at least as large as its stages need (reduced
+by whole factors: JPEG DCT scaling, HEIC thumbnails, RAW previews, a box reduce for the rest), and
+`decode_image` gives an exact size (the viewer)."""
 
 from __future__ import annotations
 
@@ -13,9 +18,11 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, PngImagePlugin, UnidentifiedImageError
 
 try:
     import pillow_heif
@@ -63,6 +70,21 @@ class DecodeError(Exception):
 
 
 @dataclass
+class Header:
+    """What a file's headers say, read without decoding a pixel: the facts an import keeps."""
+
+    format: str
+    width: int  # full size as displayed (after orientation)
+    height: int
+    frames: int
+    mode: str
+    has_alpha: bool
+    has_icc: bool
+    orientation: int
+    source: Image.Image | None = None  # the opened file (Pillow reads lazily), for metadata; None for RAW
+
+
+@dataclass
 class Decoded:
     image: Image.Image  # RGB, oriented, sRGB, long side <= WORKING_LONG_SIDE
     alpha: Image.Image | None  # "L" mask at the same size, when the source has transparency
@@ -77,6 +99,28 @@ class Decoded:
     truncated: bool = False
     source: Image.Image | None = None  # the opened source, for metadata (.info, getexif)
     warnings: list[str] = field(default_factory=list)
+    decoded_pixels: int = 0  # what the decoder had to produce: the cost of decoding this photo again
+
+    @classmethod
+    def of(
+        cls, header: Header, image: Image.Image, alpha: Image.Image | None, truncated: bool, warn: list[str], cost: int
+    ) -> Decoded:
+        return cls(
+            image=image,
+            alpha=alpha,
+            width=header.width,
+            height=header.height,
+            format=header.format,
+            frames=header.frames,
+            mode=header.mode,
+            has_alpha=header.has_alpha or alpha is not None,
+            has_icc=header.has_icc,
+            orientation=header.orientation,
+            truncated=truncated,
+            source=header.source,
+            warnings=warn,
+            decoded_pixels=cost,
+        )
 
 
 def _oriented_size(w: int, h: int, orientation: int) -> tuple[int, int]:
@@ -233,13 +277,31 @@ def _working(im: Image.Image, long_side: int) -> tuple[Image.Image, Image.Image 
     return work, alpha
 
 
+def _reduced(im: Image.Image, need: int) -> tuple[Image.Image, Image.Image | None]:
+    """The loaded image box-reduced by the largest whole factor that keeps its long side at least
+    `need` (colors as stored; alpha). No resampling to an exact size: each stage resamples once,
+    from here, to the size it works at."""
+    k = max(1, max(im.size) // need)
+    if im.mode in _FILTERABLE and "transparency" not in im.info:
+        return (im if k == 1 else im.reduce(k)), None  # reads the decoded image, allocates the result only
+    peak = _wide_peak(im) if im.mode in _WIDE_MODES else 0.0
+    work, alpha = _shrink_in_bands(im, (k, k), None, peak)
+    return work, None if alpha is None or alpha.getextrema() == (255, 255) else alpha
+
+
+@lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform:
+    """Building a transform costs more than applying it to a working image; photos from one camera
+    share their profile."""
+    return ImageCms.buildTransform(ImageCms.ImageCmsProfile(io.BytesIO(icc)), _SRGB, mode, "RGB")
+
+
 def _to_srgb(im: Image.Image, icc: bytes | None, warn: list[str]) -> Image.Image:
     """Working image (colors as stored) -> RGB in sRGB. Runs after the shrink: the transform then
     costs working-size memory and time, not full-size."""
     if icc and im.mode in ("RGB", "CMYK", "L"):
         try:
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            im = ImageCms.profileToProfile(im, src, _SRGB, outputMode="RGB")
+            im = ImageCms.applyTransform(im, _srgb_transform(icc, im.mode))
         except Exception as exc:  # a broken profile: colors as stored, with a note
             warn.append(f"ICC profile ignored ({exc})")
     return im if im.mode == "RGB" else im.convert("RGB")
@@ -269,46 +331,80 @@ def _load(im: Image.Image) -> bool:
     return True
 
 
-def _decode_pillow(data: bytes, fmt: str, long_side: int) -> Decoded:
-    warn: list[str] = []
+def _png_late_chunks(data: bytes, im: Image.Image) -> None:
+    """Text and EXIF chunks after the image data join `im.info` as a decode would put them there:
+    Pillow reads them only once it has decoded the pixels (and getexif() decodes to find them)."""
+    stream = PngImagePlugin.PngStream(io.BytesIO(data))
+    stream.fp.seek(8)
+    after_data = False
+    try:
+        while True:
+            cid, pos, length = stream.read()
+            if cid == b"IEND":
+                break
+            if after_data and cid in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
+                stream.call(cid, pos, length)
+            else:
+                stream.fp.seek(pos + length)
+            after_data = after_data or cid in (b"IDAT", b"fdAT")
+            stream.fp.read(4)  # CRC
+    except Exception:  # a damaged tail: keep what was read; the decode reports the damage
+        pass
+    for key, value in stream.im_info.items():
+        im.info.setdefault(key, value)
+    if "exif" not in im.info:  # nothing left for getexif() to find by decoding
+        raw = im.info.get("Raw profile type exif")  # ImageMagick's hex text
+        try:
+            im.info["exif"] = bytes.fromhex("".join(raw.split("\n")[3:])) if isinstance(raw, str) else b""
+        except ValueError:
+            im.info["exif"] = b""
+
+
+def _open(data: bytes, fmt: str) -> tuple[Image.Image, Header]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         im = Image.open(io.BytesIO(data))
-    declared = im.size
-    _check_size(*declared)
+    _check_size(*im.size)
+    if im.format == "PNG":
+        _png_late_chunks(data, im)
     frames = int(getattr(im, "n_frames", 1) or 1)
     orientation = _orientation(im)
-    fmt = _refine_format(im, fmt, frames)
-    mode = im.mode
-    has_icc = bool(im.info.get("icc_profile"))
-    if im.format == "JPEG" and max(im.size) > long_side:
-        # draft() decodes at 1/2, 1/4 or 1/8 scale, never below the size asked for. Asking for the
-        # working size itself would decode a 4000 px photo in full (1/2 gives 2000 < 2048): accept a
-        # working image down to DRAFT_FLOOR of it, which halves the decode time of 12 MP photos.
+    width, height = _oriented_size(*im.size, orientation)
+    header = Header(
+        format=_refine_format(im, fmt, frames),
+        width=width,
+        height=height,
+        frames=frames,
+        mode=im.mode,
+        has_alpha="A" in im.mode or "transparency" in im.info,
+        has_icc=bool(im.info.get("icc_profile")),
+        orientation=orientation,
+        source=im,
+    )
+    return im, header
+
+
+Shrink = Callable[[Image.Image, int], tuple[Image.Image, Image.Image | None]]
+
+
+def _decode_pillow(data: bytes, fmt: str, long_side: int, shrink: Shrink) -> Decoded:
+    im, header = _open(data, fmt)
+    if max(im.size) > long_side:
+        # draft() decodes JPEGs at 1/2, 1/4 or 1/8 scale and HEICs from an embedded thumbnail, never
+        # below the size asked for (other formats ignore it). Asking for the working size itself would
+        # decode a 4000 px photo in full (1/2 gives 2000 < 2048): accept a working image down to
+        # DRAFT_FLOOR of it, which halves the decode time of 12 MP photos.
         scale = long_side * DRAFT_FLOOR / max(im.size)
         im.draft(im.mode, (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
-    source = im
     truncated = _load(im)
-    full_w, full_h = _oriented_size(*declared, orientation)  # draft() shrank im.size, not the photo
-    work, alpha = _working(im, long_side)
-    rgb = apply_orientation(_to_srgb(work, source.info.get("icc_profile"), warn), orientation)
+    # a progressive JPEG entropy-decodes every coefficient of the full image whatever the draft scale
+    cost = header.width * header.height if im.info.get("progressive") else im.width * im.height
+    warn: list[str] = []
+    work, alpha = shrink(im, long_side)
+    rgb = apply_orientation(_to_srgb(work, im.info.get("icc_profile"), warn), header.orientation)
     if alpha is not None:
-        alpha = apply_orientation(alpha, orientation)
-    return Decoded(
-        image=rgb,
-        alpha=alpha,
-        width=full_w,
-        height=full_h,
-        format=fmt,
-        frames=frames,
-        mode=mode,
-        has_alpha=alpha is not None or "A" in mode or "transparency" in source.info,
-        has_icc=has_icc,
-        orientation=orientation,
-        truncated=truncated,
-        source=source,
-        warnings=warn,
-    )
+        alpha = apply_orientation(alpha, header.orientation)
+    return Decoded.of(header, rgb, alpha, truncated, warn, cost)
 
 
 def _refine_format(im: Image.Image, sniffed: str, frames: int) -> str:
@@ -319,48 +415,78 @@ def _refine_format(im: Image.Image, sniffed: str, frames: int) -> str:
     return sniffed
 
 
-def _decode_raw(data: bytes, fmt: str, long_side: int) -> Decoded:
+def _rawpy(fmt: str) -> object:
     try:
         import rawpy
     except ImportError as exc:
         raise DecodeError(f"camera RAW ({fmt}) needs the rawpy package") from exc
+    return rawpy
+
+
+def _raw_header(raw: object, fmt: str) -> Header:
+    sizes = raw.sizes  # type: ignore[attr-defined]
+    orientation = {3: 3, 5: 8, 6: 6}.get(sizes.flip, 1)
+    width, height = _oriented_size(sizes.width, sizes.height, orientation)
+    return Header(fmt, width, height, 1, "RAW", False, False, orientation)
+
+
+def _raw_pixels(raw: object, rawpy: object, header: Header, long_side: int) -> tuple[Image.Image, list[str], int]:
+    """The embedded preview when it is large enough for `long_side` (a JPEG preview decoded reduced),
+    else a half-size demosaic; with the pixels the decoder had to produce."""
+    enough = min(long_side * DRAFT_FLOOR, max(header.width, header.height) / 2)
     try:
-        with rawpy.imread(io.BytesIO(data)) as raw:
-            sizes = raw.sizes
-            orientation = {3: 3, 5: 8, 6: 6}.get(sizes.flip, 1)
-            full = _oriented_size(sizes.width, sizes.height, orientation)
-            try:
-                thumb = raw.extract_thumb()
-                if thumb.format == rawpy.ThumbFormat.JPEG:
-                    preview = Image.open(io.BytesIO(thumb.data))
-                    preview.load()
-                else:
-                    preview = Image.fromarray(thumb.data)
-                warn = ["pixels from the embedded preview"]
-            except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
-                preview = Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8))
-                warn = ["no embedded preview: half-size demosaic"]
-    except DecodeError:
-        raise
+        thumb = raw.extract_thumb()  # type: ignore[attr-defined]
+        if thumb.format == rawpy.ThumbFormat.JPEG:  # type: ignore[attr-defined]
+            preview = Image.open(io.BytesIO(thumb.data))
+            if max(preview.size) >= enough:
+                scale = long_side * DRAFT_FLOOR / max(preview.size)
+                preview.draft("RGB", (max(1, int(preview.size[0] * scale)), max(1, int(preview.size[1] * scale))))
+        else:
+            preview = Image.fromarray(thumb.data)
+        if max(preview.size) >= enough:
+            preview.load()
+            return preview, ["pixels from the embedded preview"], preview.width * preview.height
+        warn = ["embedded preview too small: half-size demosaic"]
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):  # type: ignore[attr-defined]
+        warn = ["no embedded preview: half-size demosaic"]
+    half = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)  # type: ignore[attr-defined]
+    return Image.fromarray(half), warn, header.width * header.height
+
+
+def _decode_raw(data: bytes, fmt: str, long_side: int, shrink: Shrink) -> Decoded:
+    rawpy = _rawpy(fmt)
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:  # type: ignore[attr-defined]
+            header = _raw_header(raw, fmt)
+            preview, warn, cost = _raw_pixels(raw, rawpy, header, long_side)
     except Exception as exc:  # LibRaw errors and anything else from a damaged file
         raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
-    work, _ = _working(preview, long_side)
-    rgb = apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), orientation)
-    return Decoded(rgb, None, full[0], full[1], fmt, 1, "RAW", False, False, orientation, False, None, warn)
+    work, _ = shrink(preview, long_side)
+    rgb = apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), header.orientation)
+    return Decoded.of(header, rgb, None, False, warn, cost)
 
 
-def decode_image(data: bytes, fmt: str | None = None, long_side: int = WORKING_LONG_SIDE) -> Decoded:
-    """Decode `data` (the whole file) to the working image (the viewer asks for a larger
-    `long_side`). Raises DecodeError only."""
+def _probe_raw(data: bytes, fmt: str) -> Header:
+    rawpy = _rawpy(fmt)
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:  # type: ignore[attr-defined]
+            return _raw_header(raw, fmt)  # opening parses the structure; nothing is unpacked
+    except Exception as exc:
+        raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
+
+
+T = TypeVar("T")
+
+
+def _guarded(data: bytes, fmt: str | None, read: Callable[[str], T]) -> T:
+    """Run `read(format)` with every failure turned into a DecodeError with a readable reason."""
     if not data:
         raise DecodeError("empty file (0 bytes)")
     fmt = fmt or "unknown"
     if fmt == "TIFF":
         fmt = _tiff_refine(data)
     try:
-        if fmt in RAW_FORMATS:
-            return _decode_raw(data, fmt, long_side)
-        return _decode_pillow(data, fmt, long_side)
+        return read(fmt)
     except DecodeError:
         raise
     except Image.DecompressionBombError as exc:
@@ -371,6 +497,34 @@ def decode_image(data: bytes, fmt: str | None = None, long_side: int = WORKING_L
         raise DecodeError("not enough memory to decode this image") from exc
     except Exception as exc:  # OSError, SyntaxError, TypeError, struct.error ... from hostile files
         raise DecodeError(f"damaged {fmt} file: {_readable(exc)}") from exc
+
+
+def probe(data: bytes, fmt: str | None = None) -> Header:
+    """The facts an import keeps, from the headers alone: no pixel is decoded. Raises DecodeError
+    only. Headers that are sound in front of damaged pixel data pass here: such a file is found out
+    when analysis decodes it."""
+    return _guarded(data, fmt, lambda f: _probe_raw(data, f) if f in RAW_FORMATS else _open(data, f)[1])
+
+
+def _decode(data: bytes, fmt: str | None, long_side: int, shrink: Shrink) -> Decoded:
+    return _guarded(
+        data,
+        fmt,
+        lambda f: (_decode_raw if f in RAW_FORMATS else _decode_pillow)(data, f, long_side, shrink),
+    )
+
+
+def decode_image(data: bytes, fmt: str | None = None, long_side: int = WORKING_LONG_SIDE) -> Decoded:
+    """Decode `data` (the whole file) to an image fitting `long_side` exactly as
+    Image.thumbnail would size it (the viewer asks for a larger one). Raises DecodeError only."""
+    return _decode(data, fmt, long_side, _working)
+
+
+def decode_reduced(data: bytes, fmt: str | None, need: int) -> Decoded:
+    """The cheapest decode for analysis stages that work at up to `need` px on the long side: long
+    side at least DRAFT_FLOOR x `need` (JPEG, HEIC, RAW previews) or `need` (box-reduced formats),
+    or the whole image when it is smaller. Raises DecodeError only."""
+    return _decode(data, fmt, need, _reduced)
 
 
 def _readable(exc: BaseException) -> str:

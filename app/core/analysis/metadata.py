@@ -6,8 +6,10 @@ Never raises: anything wrong becomes a warning and a missing field."""
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
+import numpy as np
 import piexif
 from PIL import Image, IptcImagePlugin
 
@@ -294,21 +296,23 @@ def _iptc(image: Image.Image | None, md: Metadata) -> None:
         md.title = _clean_str(info.get((2, 5)))
 
 
+@cache
+def _ijg_luma_sums() -> np.ndarray:
+    """The sum of the IJG luminance table scaled to each quality 1-100 (index 0 is quality 1)."""
+    sums = []
+    for q in range(1, 101):
+        scale = 5000 / q if q < 50 else 200 - 2 * q
+        sums.append(sum(min(255, max(1, (v * scale + 50) // 100)) for v in _IJG_LUMA))
+    return np.array(sums)
+
+
 def _jpeg_quality(image: Image.Image | None) -> int | None:
     """Estimate the IJG quality from the luminance table, like ImageMagick: the quality whose scaled
     standard table is closest to the stored one."""
     tables = getattr(image, "quantization", None) if image is not None else None
     if not tables or 0 not in tables:
         return None
-    stored = sum(tables[0])
-    best, best_diff = None, None
-    for q in range(1, 101):
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        total = sum(min(255, max(1, (v * scale + 50) // 100)) for v in _IJG_LUMA)
-        diff = abs(total - stored)
-        if best_diff is None or diff < best_diff:
-            best, best_diff = q, diff
-    return best
+    return int(np.argmin(np.abs(_ijg_luma_sums() - sum(tables[0])))) + 1  # the first (lowest) on a tie
 
 
 def _density(image: Image.Image | None, md: Metadata) -> float | None:

@@ -7,11 +7,12 @@ import os
 import tempfile
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PIL import Image
 
-VERSION = 1
+# 2: from the reduced decode (768-2047 px) by area averaging (a box filter, no longer OpenCV's), so a
+#    12 MP JPEG's large thumbnail is its 1/4-scale decode (1000 px), and baseline JPEG (a progressive
+#    one took 4x as long to write)
+VERSION = 2
 SIZES = (320, 1024)
 SMALL, LARGE = SIZES
 _BACKDROP = (128, 128, 128)  # transparent areas show as neutral gray, never as black
@@ -30,13 +31,14 @@ def _flatten(image: Image.Image, alpha: Image.Image | None) -> Image.Image:
 
 
 def _shrink(image: Image.Image, size: int) -> Image.Image:
-    """Long side down to `size`. OpenCV's area average: side by side with Pillow's Lanczos at these
-    1.5-6x reductions no difference shows, and it is 3x faster (11 ms vs 31 ms, 2000 -> 1024 px)."""
+    """Long side down to `size` by area averaging: a whole-factor reduce, then a box filter for the
+    rest (1.2 ms from 1000 to 320 px; OpenCV's INTER_AREA took 2.8, Lanczos ~4). An image already
+    smaller stays as it is: a reduced decode gives 768-1024 px for a 12 MP JPEG."""
     scale = size / max(image.size)
     if scale >= 1:
         return image
     target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return Image.fromarray(cv2.resize(np.asarray(image), target, interpolation=cv2.INTER_AREA))
+    return image.resize(target, Image.Resampling.BOX, reducing_gap=1.0)
 
 
 def write_thumbnails(image: Image.Image, alpha: Image.Image | None, thumbs_dir: Path, key: str) -> str:
@@ -48,6 +50,6 @@ def write_thumbnails(image: Image.Image, alpha: Image.Image | None, thumbs_dir: 
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
         with os.fdopen(fd, "wb") as fh:
-            flat.save(fh, "JPEG", quality=85, optimize=False, progressive=size == LARGE)
+            flat.save(fh, "JPEG", quality=85)
         os.replace(tmp, target)
     return key

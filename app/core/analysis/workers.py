@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from app.core.analysis.work import process
@@ -87,19 +88,21 @@ class WorkerPool:
         old.proc.join(5)
         self._workers[worker_id] = self._spawn(worker_id)
 
-    def run(self, tasks: Iterable[Task], cancelled: Callable[[], bool] = lambda: False) -> Iterator[Outcome]:
-        """Yield one Outcome per task, in completion order. On cancel, stops handing out work and
-        returns after the files in progress finish (or time out)."""
-        pending = iter(tasks)
-        exhausted = False
+    def run(
+        self, tasks: Iterable[Task] | Callable[[], Task | None], cancelled: Callable[[], bool] = lambda: False
+    ) -> Iterator[Outcome]:
+        """Yield one Outcome per task, in completion order. `tasks` is a sequence or a function giving
+        the next task (None: nothing to do now; asked again after each outcome, as finished work may
+        bring more). On cancel, stops handing out work and returns after the files in progress
+        finish (or time out)."""
+        take = tasks if callable(tasks) else partial(next, iter(tasks), None)
         busy = 0
         while True:
-            if not exhausted and not cancelled():
+            if not cancelled():
                 for worker in self._workers:
                     if worker.task is None:
-                        task = next(pending, None)
+                        task = take()
                         if task is None:
-                            exhausted = True
                             break
                         worker.task, worker.started = task, time.monotonic()
                         worker.inbox.put(task)

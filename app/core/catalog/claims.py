@@ -122,6 +122,11 @@ class ClaimedTasks:
     def __len__(self) -> int:
         return len(self._tasks) - self.done_by_others
 
+    @property
+    def planned(self) -> list[Task]:
+        """The tasks as planned, before any is claimed (for counting, not for running)."""
+        return self._tasks
+
     def __iter__(self) -> Iterator[Task]:
         queue = self._tasks
         while queue and not self._cancelled():

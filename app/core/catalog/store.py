@@ -272,9 +272,28 @@ def _mark_stage(photo_id: int, stage: str, version: int, error: str | None) -> N
     )
 
 
-def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) -> tuple[int, str]:
-    photo_id, kind = upsert_photo(outcome)
+def _analyzed_photo(outcome: Outcome) -> tuple[int | None, str]:
+    """The photo an analysis outcome belongs to, and what happened: analyzed, failed (its pixels could
+    not be decoded: an error row that keeps its metadata) or stale (the photo changed or went since
+    the analysis was planned: nothing is stored)."""
+    path = stored_path(outcome.path)  # workers read the file where this workstation mounts it
+    row = Photo.select(Photo.id, Photo.sha256, Photo.status).where(Photo.path == path).first()
+    if row is None:  # never imported: a worker that crashed or timed out on a new file
+        return upsert_photo(outcome)
     if outcome.error is not None:
+        Photo.update(status=ERROR, error=outcome.error, updated_at=now_iso()).where(Photo.id == row.id).execute()
+        changes.note([row.id], "import")
+        return row.id, "failed"
+    if row.sha256 != outcome.sha256 or row.status != OK:
+        return None, "stale"
+    if outcome.decoded.get("truncated"):
+        Photo.update(truncated=True).where(Photo.id == row.id).execute()
+    return row.id, "analyzed"
+
+
+def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) -> tuple[int | None, str]:
+    photo_id, kind = upsert_photo(outcome) if outcome.imported else _analyzed_photo(outcome)
+    if outcome.error is not None or photo_id is None:
         return photo_id, kind
     if outcome.metadata is not None:
         _mark_stage(photo_id, "metadata", outcome.versions["metadata"], None)

@@ -16,7 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.planning import pending_tasks
 from app.core.analysis.work import load_sidecar
 from app.core.catalog.models import MISSING, OK, Photo
 from app.core.catalog.roots import local_path, stored_path
@@ -58,6 +59,8 @@ class ImportReport:
             parts.append(f"{self.sidecars_reread} sidecars re-read")
         if self.skipped_media:
             parts.append(f"{self.skipped_media} videos/audio skipped")
+        if self.run.paused:
+            parts.append("analysis paused")
         if self.cancelled:
             parts.append("cancelled (run again to resume)")
         return ", ".join(parts)
@@ -101,6 +104,7 @@ class ImportPlan:
     # unchanged photos from before schema 4 whose sidecar state differs: read again, not analyzed
     refresh: list[ScanEntry] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)  # ids of photos now missing
+    unchanged: list[int] = field(default_factory=list)  # ids of photos not read again (their analysis may be due)
 
 
 def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: ImportReport) -> None:
@@ -109,6 +113,7 @@ def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: I
         plan.to_read.append(entry)
         return
     report.unchanged += 1
+    plan.unchanged.append(row.id)
     if row.status != OK or row.sidecar == entry.sidecar:
         return
     if row.has_own_facts:
@@ -175,7 +180,9 @@ def reread_sidecars(
 
 
 def _task(entry: ScanEntry, stages: tuple[str, ...], thumbs_dir: Path) -> Task:
-    return Task(entry.path, stages, thumbs_dir=str(thumbs_dir), sidecar_scanned=True, sidecar=entry.sidecar)
+    return Task(
+        entry.path, stages, thumbs_dir=str(thumbs_dir), sidecar_scanned=True, sidecar=entry.sidecar, defer_slow=True
+    )
 
 
 def import_paths(
@@ -188,13 +195,23 @@ def import_paths(
     auto_tagging: float,
     progress: ProgressCallback | None = None,
     cancelled: Cancelled = lambda: False,
+    paused: Paused = lambda: False,
     processes: int | None = None,
 ) -> ImportReport:
+    """Import new and changed files and, with `analyze`, analyze them and whatever analysis the
+    unchanged photos under the roots still lack (an earlier import without it, a run that was
+    stopped), all in one run: imports and quick stages first (see pipeline.Schedule)."""
     plan, report = plan_import(roots, exclude, cancelled, progress)
     if plan.gone:
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
-    tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read] + [_task(e, (), thumbs_dir) for e in plan.refresh]
+    pending: dict[str, Task] = {}
+    if analyze and plan.unchanged and not cancelled():
+        pending = {t.path: t for t in pending_tasks(thumbs_dir, photo_ids=plan.unchanged)}
+    tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read]
+    # a photo read again for its sidecar takes its due analysis along: one task, one read
+    tasks += [_task(e, pending.pop(e.path).stages if e.path in pending else (), thumbs_dir) for e in plan.refresh]
+    tasks += pending.values()
     report.run = run_tasks(
         tasks,
         writer,
@@ -202,6 +219,7 @@ def import_paths(
         auto_tagging=auto_tagging,
         progress=progress,
         cancelled=cancelled,
+        paused=paused,
         processes=processes,
     )
     failures = report.run.stage_failures
