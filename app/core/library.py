@@ -175,7 +175,7 @@ class Library:
         imported earlier without analysis, or by a run that was stopped) in the same run. While
         `paused()`, files are imported and their analysis waits (see pipeline.Schedule)."""
         self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
-        return import_paths(
+        report = import_paths(
             paths,
             self.writer,
             self.thumbs_dir,
@@ -187,6 +187,8 @@ class Library:
             paused=paused,
             processes=processes,
         )
+        self.place_new_faces(progress)
+        return report
 
     def analyze(
         self,
