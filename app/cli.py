@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app import __version__
+from app import __version__, cli_people
 from app.cli_studio import add_studio_commands
 from app.core.catalog.claims import LEASE_S
 from app.core.errors import TesseraError
@@ -158,6 +158,19 @@ def _parse_faces(value: str | None) -> tuple[int | None, int | None]:
         raise UsageFailure(f"--faces takes N, N-M or N+ (e.g. 1, 2-5, 6+), not {value!r}") from exc
 
 
+def _person_ids(names: Sequence[str]) -> tuple[int, ...]:
+    from app.core.catalog.people import find_person, person_names
+
+    ids = []
+    for name in names:
+        person = find_person(name)
+        if person is None:
+            known = ", ".join(person_names()[:20]) or "none yet: tessera people"
+            raise UsageFailure(f"no person named {name!r} (named: {known})")
+        ids.append(person.id)
+    return tuple(ids)
+
+
 def _parse_near(args: argparse.Namespace, lib: Any) -> tuple[float, float, float] | None:
     """--near LAT,LON or --near-photo PHOTO, with --within KM (default 1)."""
     near, photo_ref, within = getattr(args, "near", None), getattr(args, "near_photo", None), args.within
@@ -207,6 +220,8 @@ def build_filter(args: argparse.Namespace, lib: Any = None):  # -> Filter
         labels=_flags_and_labels(getattr(args, "label", None), "label"),
         folder=args.folder or "",
         statuses=("ok", "error", "missing") if getattr(args, "all", False) else ("ok",),
+        person_ids=_person_ids(getattr(args, "person", None) or ()),
+        any_person=getattr(args, "any_person", False),
         sort=args.sort,
         descending=args.desc,
         place=args.place or "",
@@ -486,6 +501,17 @@ def cmd_rate(args: argparse.Namespace) -> int:
     return _edited(f"{len(ids)} photo(s) rated {args.rating}", [report])
 
 
+def cmd_people(args: argparse.Namespace) -> int:
+    with _open_library(args) as lib:
+        try:
+            message = cli_people.run(lib, args)
+        except cli_people.PeopleUsage as exc:
+            raise UsageFailure(str(exc)) from exc
+    if message:
+        print(message)
+    return EXIT_OK
+
+
 def _edited(summary: str, reports: list[Any]) -> int:
     """An edit is stored in the catalog; sidecars auto-written with it may have failed (exit 1)."""
     failed = [f for r in reports if r is not None for f in r.failed]
@@ -520,6 +546,8 @@ def _add_filter_args(p: argparse.ArgumentParser, full: bool) -> None:
         p.add_argument("--flag", action="append", help="pick, reject or none (repeatable: any of them)")
         p.add_argument("--label", action="append", help="colour label: red, yellow, green, blue, purple or none")
         p.add_argument("--collection", metavar="NAME", help="only photos in this collection")
+        p.add_argument("--person", action="append", help="a named person is in the photo (repeatable; all must be)")
+        p.add_argument("--any-person", action="store_true", help="persons match if any of them is in the photo")
     p.add_argument("--all", action="store_true", help="include failed and missing files")
     p.add_argument("--sort", default="date", help="date, name, size, rating or imported (default date)")
     p.add_argument("--desc", action="store_true", help="newest/largest first")
@@ -708,6 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("rate", cmd_rate, "set the star rating of photos")
     p.add_argument("rating", help="1-5 stars, 0 or none to clear, x or reject")
     p.add_argument("photos", nargs="+", metavar="PHOTO", help="photo ids or file paths")
+
+    cli_people.add_parser(add, cmd_people)
 
     p = add("trashed", cmd_trashed, "photos Tessera moved to the system trash")
     p.add_argument("--json", action="store_true")

@@ -14,10 +14,10 @@ debs=(libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 fonts-dejavu-core
       python3-venv)
 # The tests also validate the desktop files, build with PyInstaller (objdump), run the build's GUI
-# on a virtual X server, read what Export and export-xmp wrote with exiftool as a real client, and
-# run the catalog tests on a throwaway PostgreSQL server (tests/pg.py: initdb and pg_ctl from
-# /usr/lib/postgresql/NN/bin; no cluster of the package's own is needed); bench/peer_bench.py times
-# findimagedupes (its wallpapers: see the bench).
+# on a virtual X server, read what Export and export-xmp wrote with exiftool as a real client (it
+# also plays the other app in the XMP face-region tests), and run the catalog tests on a throwaway
+# PostgreSQL server (tests/pg.py: initdb and pg_ctl from /usr/lib/postgresql/NN/bin; no cluster of
+# the package's own is needed); bench/peer_bench.py times findimagedupes (its wallpapers: see the bench).
 [ "${1:-}" = "--test" ] && debs+=(desktop-file-utils appstream xvfb xauth binutils libimage-exiftool-perl postgresql
                                   findimagedupes)
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -16,7 +16,7 @@ from pathlib import Path
 import platformdirs
 from peewee import Database
 
-from app.core.analysis.pipeline import Cancelled, Paused, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.planning import count_unfinished, pending_tasks, validate_stages
 from app.core.analysis.workers import default_processes
 from app.core.catalog import backups, dialect, roots
@@ -190,6 +190,7 @@ class Library:
         )
         if not report.cancelled:
             self.locate_places()  # needs no decode: even an import without analysis names places
+        self.place_new_faces(progress)
         return report
 
     def analyze(
@@ -230,6 +231,7 @@ class Library:
             )
         if places and not stats.cancelled:
             self.locate_places(force=force, photo_ids=photo_ids)
+        self.place_new_faces(progress)
         return stats
 
     def locate_places(self, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:
@@ -237,6 +239,17 @@ class Library:
         from app.core.places.stage import locate_photos
 
         return locate_photos(self.writer, force=force, photo_ids=photo_ids)
+
+    def place_new_faces(self, progress: ProgressCallback | None = None) -> None:
+        """New faces join the people: suggestions for named persons, groups for the rest."""
+        from app.core.catalog.people import unplaced_count
+        from app.core.people.persons import update_people
+
+        waiting = unplaced_count()
+        if waiting:
+            if progress:
+                progress(Progress(phase="grouping faces", total=waiting))
+            update_people(self)
 
     def unfinished_analysis(self) -> int:
         """How many photos still lack a stage at its current version (what a resume would analyze)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Analysis stages in run order. "metadata" is read at import.
-STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "tags")
+STAGES: tuple[str, ...] = ("thumbnails", "colors", "hashes", "faces", "descriptors", "tags")
 # The Metadata fields a sidecar can override (see xmp.sidecars.apply_sidecar)
 SIDECAR_FIELDS: tuple[str, ...] = ("keywords", "rating", "label", "title", "picked", "place")
 # EXIF groups as the reference documents' grouped object has them
@@ -19,6 +19,22 @@ EXIF_GROUPS: tuple[str, ...] = ("image", "exif", "gps", "interoperability", "thu
 # Categorization engines, as `show --json` names them under info.categorization
 TAG_ENGINE = "efficientnet_lite0"  # the ImageNet classifier
 FACE_ENGINE = "res10_faces"  # person/people/portrait/group from the face detector's count
+
+
+@dataclass(frozen=True)
+class FaceRegion:
+    """A face region another app wrote in XMP (MWG or Microsoft Photo): top-left corner and size in
+    0..1 of the frame it was drawn on (MWG's centre is converted on reading). That frame is the photo
+    as displayed, unless `frame` (MWG's AppliedToDimensions) says it was the stored, unrotated one:
+    see xmp.regions.displayed."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    name: str | None = None
+    scheme: str = "mwg"  # mwg | mp
+    frame: tuple[int, int] | None = None  # AppliedToDimensions (w, h) in pixels, when given
 
 
 @dataclass
@@ -47,6 +63,7 @@ class Metadata:
     jpeg_quality: int | None = None
     density: float | None = None
     has_icc: bool = False
+    face_regions: list[FaceRegion] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -70,6 +87,7 @@ class SidecarData:
     description: str | None = None
     place: dict[str, str] = field(default_factory=dict)  # photoshop:City & co. (see Metadata.place)
     tessera_tags: list[str] = field(default_factory=list)  # the tags Tessera wrote (see xmp.sidecars.NS)
+    face_regions: list[FaceRegion] = field(default_factory=list)
     error: str | None = None  # why the sidecar could not be read; the other fields are then empty
 
 
@@ -98,6 +116,19 @@ class Task:
     # (Outcome.deferred) so that every photo's quick stages come before any photo's slow ones
     defer_slow: bool = False
     photo_id: int | None = None  # the catalog's photo, when it has one already (analysis claims by it)
+    # faces in the catalog the descriptors stage describes besides this run's detections: (face id,
+    # [x, y, w, h]) of all the photo's faces when "faces" does not run, else of those it keeps anyway
+    known_faces: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)
+
+
+@dataclass
+class FaceVectors:
+    """The descriptors stage's result: one descriptor per face (float16 bytes; None where the face
+    could not be described) and its 5 landmarks in the photo's displayed pixels."""
+
+    engine: str
+    detected: list[tuple[bytes | None, list[tuple[int, int]] | None]] = field(default_factory=list)  # as faces
+    known: dict[int, tuple[bytes | None, list[tuple[int, int]] | None]] = field(default_factory=dict)  # by face id
 
 
 @dataclass

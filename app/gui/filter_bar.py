@@ -61,6 +61,8 @@ class FilterBar(QWidget):
         self._place_path: tuple[str | None, ...] = ()  # from the sidebar's Places tree
         self._area: tuple[float, float, float, float] | None = None  # from the map
         self._area_label = ""
+        self._persons: list[tuple[int, str]] = []  # (person or group id, label) chips
+        self._person_ids: dict[str, int] = {}  # lower-cased name -> id, for typed names
         self._sort = ("date", False)
         self._base = Filter()  # fields no widget here shows (a smart collection's, other panels'): kept as loaded
         self.collection_id: int | None = None  # the manual collection shown, or None
@@ -111,17 +113,21 @@ class FilterBar(QWidget):
         self.color_buttons: dict[str, QToolButton] = {}
         self.min_share = QSpinBox(minimum=1, maximum=100, value=20, suffix=" %", maximumWidth=70)
         self.min_share.setToolTip("Minimum share of the image in the chosen colors")
-        self.tag_input = QLineEdit(placeholderText="Add tag filter…", maximumWidth=160)
         self.tag_model = QStringListModel(self)
-        completer = QCompleter(self.tag_model, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.tag_input.setCompleter(completer)
+        self.tag_input = self._completing("Add tag filter…", 160, self.tag_model)
         self.tag_mode = QComboBox()
         self.tag_mode.addItems(["all tags", "any tag"])
         self.tag_chips = QHBoxLayout()
         self.tag_chips.setSpacing(4)
         self.place_chips = QHBoxLayout()  # the sidebar's place and the map's area, each removable
         self.place_chips.setSpacing(4)
+        self.person_names = QStringListModel(self)
+        self.person_input = self._completing("Person…", 120, self.person_names)
+        self.person_mode = QComboBox()
+        self.person_mode.addItems(["all", "any"])
+        self.person_mode.setToolTip("Photos with every person listed, or with any of them")
+        self.person_chips = QHBoxLayout()
+        self.person_chips.setSpacing(4)
         self.similar_label = QLabel()
         self.similar_clear = QPushButton("Clear", toolTip="Back to the filtered photos (Clear Filters also does)")
         # the highlight color reads as "a special view is on" in light and dark themes alike
@@ -133,6 +139,14 @@ class FilterBar(QWidget):
         self._connect()
 
     # -- building ---------------------------------------------------------------------------------
+    def _completing(self, placeholder: str, width: int, words: QStringListModel) -> QLineEdit:
+        """A short field that completes from `words`, whatever the case."""
+        edit = QLineEdit(placeholderText=placeholder, maximumWidth=width)
+        completer = QCompleter(words, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        edit.setCompleter(completer)
+        return edit
+
     def _layout(self) -> None:
         # three short rows rather than two long ones: with the sidebar and the inspector beside it, the
         # window then fits a 1280 px wide screen (two rows made it at least 1763 px wide: no laptop)
@@ -153,6 +167,11 @@ class FilterBar(QWidget):
         middle.addLayout(self.tag_chips)
         middle.addWidget(self.tag_input)
         middle.addWidget(self.tag_mode)
+        middle.addSpacing(12)
+        middle.addWidget(QLabel("People:"))
+        middle.addLayout(self.person_chips)
+        middle.addWidget(self.person_input)
+        middle.addWidget(self.person_mode)
         middle.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.flag)  # the colour row has room to spare (three rows fit a 1280 px screen)
@@ -188,8 +207,9 @@ class FilterBar(QWidget):
         self.within.valueChanged.connect(self.schedule)
         for w in (self.gps,):
             w.toggled.connect(self.schedule)
-        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label):
+        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label, self.person_mode):
             combo.currentIndexChanged.connect(self.schedule)
+        self.person_input.returnPressed.connect(self._add_typed_person)
         for b in self.color_buttons.values():
             b.toggled.connect(self.schedule)
         self.min_share.valueChanged.connect(self.schedule)
@@ -261,6 +281,8 @@ class FilterBar(QWidget):
             place_path=self._place_path,
             near=near or None,
             area=self._area,
+            person_ids=tuple(pid for pid, _ in self._persons),
+            any_person=self.person_mode.currentIndex() == 1,
             statuses=BROWSE_STATUSES,
             sort=self._sort[0],
             descending=self._sort[1],
@@ -323,6 +345,11 @@ class FilterBar(QWidget):
         self.camera.setCurrentText(current)
         self.camera.blockSignals(False)
 
+    def set_people(self, names: dict[str, int]) -> None:
+        """The named persons the person field completes (name -> id)."""
+        self._person_ids = {n.lower(): pid for n, pid in names.items()}
+        self.person_names.setStringList(sorted(names, key=str.lower))
+
     # -- changes from elsewhere (sidebar, inspector) ----------------------------------------------
     def set_sort(self, key: str, descending: bool) -> None:
         self._sort = (key, descending)
@@ -342,6 +369,26 @@ class FilterBar(QWidget):
         self._tags = [t for t in self._tags if t != name]
         self._rebuild_chips()
         self.schedule()
+
+    def add_person(self, person_id: int, label: str) -> None:
+        if all(pid != person_id for pid, _ in self._persons):
+            self._persons.append((person_id, label))
+            self._rebuild_chips()
+            self.schedule()
+
+    def remove_person(self, person_id: int) -> None:
+        self._persons = [(pid, label) for pid, label in self._persons if pid != person_id]
+        self._rebuild_chips()
+        self.schedule()
+
+    def _add_typed_person(self) -> None:
+        name = self.person_input.text().strip()
+        pid = self._person_ids.get(name.lower())
+        if pid is not None:
+            self.add_person(pid, next(n for n in self.person_names.stringList() if n.lower() == name.lower()))
+            self.person_input.clear()
+        else:
+            self.person_input.setToolTip(f"No person named {name!r}: name people in the People window")
 
     def set_color(self, name: str, share: float | None = None) -> None:
         if share is not None:
@@ -416,13 +463,14 @@ class FilterBar(QWidget):
         self.near.clear()
         self.within.setValue(1.0)
         self.gps.setChecked(False)
-        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label):
+        for combo in (self.faces, self.format, self.rating, self.tag_mode, self.flag, self.label, self.person_mode):
             combo.setCurrentIndex(0)
         for b in self.color_buttons.values():
             b.setChecked(False)
         for w in self.findChildren(QWidget):
             w.blockSignals(False)
         self._tags.clear()
+        self._persons.clear()
         self._folder = ""
         self._place_path, self._area = (), None
         self._rebuild_chips()
@@ -435,15 +483,21 @@ class FilterBar(QWidget):
         self.tag_input.clear()
 
     def _rebuild_chips(self) -> None:
-        while self.tag_chips.count():
-            item = self.tag_chips.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        for layout in (self.tag_chips, self.person_chips):
+            while layout.count():
+                item = layout.takeAt(0)
+                if item.widget():
+                    item.widget().deleteLater()
         for name in self._tags:
             chip = QToolButton(text=f"{name}  ✕", toolTip=f"Remove the tag filter {name!r}")
             chip.setObjectName("tagChip")
             chip.clicked.connect(lambda _=False, n=name: self.remove_tag(n))
             self.tag_chips.addWidget(chip)
+        for pid, label in self._persons:
+            chip = QToolButton(text=f"{label}  ✕", toolTip=f"Remove the person filter {label!r}")
+            chip.setObjectName("personChip")
+            chip.clicked.connect(lambda _=False, p=pid: self.remove_person(p))
+            self.person_chips.addWidget(chip)
 
 
 def _choice(choices: tuple[tuple[str, tuple[str, ...]], ...], values: tuple[str, ...]) -> int:

@@ -207,11 +207,18 @@ class Inspector(QScrollArea):
 
     def _show_faces(self) -> None:
         self.faces.clear()
-        boxes = self.data.get("faces", [])
-        for i, (box, score) in enumerate(zip(boxes, self.data.get("face_scores", []), strict=False), 1):
-            x, y, w, h = box
-            self.faces.addItem(f"Face {i}: {score:.0%} at ({x}, {y}), {w}×{h}")
-        self.faces_box.setTitle(f"Faces ({len(boxes)})")
+        faces = self.data.get("people", [])
+        for i, face in enumerate(faces, 1):
+            x, y, w, h = face["box"]
+            where = f"at ({x}, {y}), {w}×{h}"
+            if face["person"] and face["state"] == "confirmed":
+                text = f"{face['person']}  {where}"
+            elif face["person"] and face["state"] == "suggested":
+                text = f"{face['person']}?  (suggested: confirm in People)  {where}"
+            else:
+                text = f"Face {i}: {face['score']:.0%} {where}"
+            self.faces.addItem(text)
+        self.faces_box.setTitle(f"Faces ({len(faces)})")
 
     def _show_gps(self) -> None:
         gps = self.data.get("gps") if self.data else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -34,11 +34,13 @@ from app.core import trash
 from app.core.analysis.pipeline import Progress
 from app.core.catalog import facets, queries
 from app.core.catalog.models import Photo
+from app.core.catalog.people import person_label, person_summaries
 from app.core.catalog.places import place_names
 from app.core.catalog.queries import Filter
 from app.core.catalog.roots import local_path
 from app.core.ingest.importer import ImportReport
 from app.core.library import Library
+from app.core.people import persons
 from app.core.similar import SimilarityIndex
 from app.core.stats import library_stats
 from app.core.xmp.export import ExportReport, export_sidecars
@@ -52,6 +54,7 @@ from app.gui.import_panel import ProgressPanel
 from app.gui.inspector import Inspector
 from app.gui.map_and_timeline import MapAndTimeline
 from app.gui.organize import Organizer
+from app.gui.people_view import PeopleWindow
 from app.gui.rating_stars import RATING_KEYS, REJECTED, rating_text
 from app.gui.settings_dialog import RetagResult, SettingsDialog
 from app.gui.shortcuts_dialog import ShortcutsDialog, menu_rows
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self.viewers: list[Viewer] = []
         self.dupes_window: DupesWindow | None = None
         self.trash_window: TrashedPhotosWindow | None = None
+        self.people_window: PeopleWindow | None = None
         self._last_refresh = 0.0
         self.last_report: ImportReport | None = None
         self._similarity: SimilarityIndex | None = None  # loaded on the first Find Similar, kept until a job ends
@@ -216,6 +220,9 @@ class MainWindow(QMainWindow):
         self.dupes_action = self._action("Review &Duplicates…", self.review_duplicates, "Ctrl+D",
                                          "Compare duplicate photos and trash the extra copies")  # fmt: skip
         photo_menu.addAction(self.dupes_action)
+        self.people_action = self._action("&People…", self.show_people, "Ctrl+Shift+O",
+                                          "Name the people in your photos: faces that look alike, grouped")  # fmt: skip
+        photo_menu.addAction(self.people_action)
         photo_menu.addSeparator()
         self.rating_menu = self._make_rating_menu(photo_menu)
         help_menu = self.menuBar().addMenu("&Help")
@@ -320,6 +327,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.set_known(
             [name for name, _, _ in queries.tag_counts()], [c for c, _ in facets.camera_counts()], place_names()
         )
+        self.filter_bar.set_people({s.name: s.id for s in person_summaries() if s.name})
         self.sidebar.refresh()
         self.where_when.refresh()
         current = self.filter_bar.current()
@@ -370,6 +378,10 @@ class MainWindow(QMainWindow):
             bar.set_dates(*value)
         elif kind == "faces":
             bar.set_faces(*value)
+        elif kind == "person":
+            bar.add_person(value, person_label(value))
+        elif kind == "people":
+            self.show_people()
         elif kind == "duplicates":
             self.review_duplicates()
 
@@ -403,10 +415,7 @@ class MainWindow(QMainWindow):
             self.dupes_window.destroyed.connect(lambda *_: setattr(self, "dupes_window", None))
         else:
             self.dupes_window.reload()
-        self.dupes_window.show()
-        self.dupes_window.raise_()
-        self.dupes_window.activateWindow()
-        return self.dupes_window
+        return _present(self.dupes_window)
 
     def show_trashed(self) -> TrashedPhotosWindow:
         if self.trash_window is None:  # one window, hidden when closed (it runs no threads)
@@ -414,10 +423,7 @@ class MainWindow(QMainWindow):
             self.trash_window.library_changed.connect(self._photos_restored)
         else:
             self.trash_window.reload()  # photos may have been trashed since it was last shown
-        self.trash_window.show()
-        self.trash_window.raise_()
-        self.trash_window.activateWindow()
-        return self.trash_window
+        return _present(self.trash_window)
 
     def _photos_restored(self) -> None:
         self.refresh_all()
@@ -430,10 +436,52 @@ class MainWindow(QMainWindow):
             return None
         viewer = Viewer(self.lib.thumbs_dir, self.model.ids(), index.row())
         viewer.rating_set.connect(lambda pid, rating: self.rate([pid], rating))
+        viewer.face_named.connect(lambda fid, name: self.name_face(viewer, fid, name))
         viewer.destroyed.connect(lambda *_: self.viewers.remove(viewer) if viewer in self.viewers else None)
         self.viewers.append(viewer)
         viewer.show()
         return viewer
+
+    # -- people -----------------------------------------------------------------------------------
+    def show_people(self) -> PeopleWindow:
+        if self.people_window is None:  # one window; it deletes itself when closed
+            self.people_window = PeopleWindow(self.lib, self)
+            self.people_window.library_changed.connect(self.people_changed)
+            self.people_window.open_photo.connect(self.show_photo)
+            self.people_window.destroyed.connect(lambda *_: setattr(self, "people_window", None))
+        else:
+            self.people_window.reload()
+        return _present(self.people_window)
+
+    def name_face(self, viewer: Viewer, face_id: int, name: str) -> None:
+        """A face named in the viewer: confirmed as that person, shown at once everywhere."""
+        persons.name_faces(self.lib, [face_id], name)
+        viewer.show_faces()
+        self.statusBar().showMessage(f"Named {name}", 5000)
+        self.people_changed()
+
+    def people_changed(self) -> None:
+        """Names changed: the sidebar, the person filter's names, the inspector and the viewers follow."""
+        self.sidebar.refresh()
+        self.filter_bar.set_people({s.name: s.id for s in person_summaries() if s.name})
+        self.inspector.show_photo(self.inspector.photo_id)
+        for viewer in self.viewers:
+            viewer.show_faces()
+        if self.filter_bar.current() is not None and self.filter_bar.current().person_ids:
+            self.apply_filter(self.filter_bar.current())
+        if self.people_window is not None and self.sender() is not self.people_window:
+            self.people_window.reload()
+
+    def show_photo(self, photo_id: int) -> None:
+        """Bring a photo up in the viewer (from the People window), even when the filter hides it."""
+        if self.model.row_of(photo_id) is None:
+            self.filter_bar.reset()
+            self.apply_filter(self.filter_bar.current() or Filter())
+        row = self.model.row_of(photo_id)
+        if row is not None:
+            self.grid.selectionModel().setCurrentIndex(self.model.index(row),
+                                                       QItemSelectionModel.SelectionFlag.ClearAndSelect)  # fmt: skip
+            self.open_viewer()
 
     def _edit_tags(self, op, photo_ids: list[int], name: str) -> None:  # type: ignore[no-untyped-def]
         self._sidecar_outcome(op(self.lib, photo_ids, name))
@@ -559,6 +607,8 @@ class MainWindow(QMainWindow):
             self._update_status()
 
     def _job_done(self) -> None:
+        if self.people_window is not None:
+            self.people_window.reload()  # new faces were grouped
         self.import_action.setEnabled(True)
         self.analyze_action.setEnabled(True)
         self.cancel_action.setEnabled(False)
@@ -719,6 +769,17 @@ class MainWindow(QMainWindow):
             viewer.close()
         self.thumbs.close()
         event.accept()
+
+
+W = TypeVar("W", bound=QWidget)
+
+
+def _present(window: W) -> W:
+    """Show a tool window in front, focused."""
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    return window
 
 
 def _photo_file(photo_id: int) -> str | None:

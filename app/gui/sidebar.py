@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.core.catalog import facets, timeline
 from app.core.catalog.models import OK, Photo
+from app.core.catalog.people import person_summaries
 from app.core.catalog.places import PlaceNode, children_sorted, place_tree
 from app.core.palette import PALETTE
 from app.gui import sidebar_collections
@@ -22,10 +23,12 @@ from app.gui.swatch import chip_icon
 KindRole = Qt.ItemDataRole.UserRole + 1
 ValueRole = Qt.ItemDataRole.UserRole + 2
 COLOR_SHARE = 20.0  # a color entry lists photos that are at least this much of the color
+SIDEBAR_GROUPS = 12  # unnamed groups listed under People, largest first (the People window has all)
 
 
 class Sidebar(QTreeWidget):
-    # (kind, value): all | collection | folder | tag | color | camera | place | date | faces | duplicates
+    # (kind, value): all | collection | folder | tag | color | camera | place | date | faces | person
+    # | people | duplicates
     picked = Signal(str, object)
     photos_dropped = Signal(int, list)  # (collection id, photo ids) dragged from the grid onto a collection
     menu_requested = Signal(object, QPoint)  # (collection id or None, global position): the Collections menu
@@ -79,9 +82,7 @@ class Sidebar(QTreeWidget):
         for node in place_tree():
             self._add_place(places, node)
         self._add_timeline(self._section("Timeline"))
-        people = self._section("People")
-        for label, low, high, n in facets.face_bucket_counts():
-            self._entry(people, label, n, "faces", (low, high))
+        self._add_people(self._section("People"))
         dup_label = "Duplicates" if duplicate_clusters is None else f"Duplicates ({duplicate_clusters} clusters)"
         self._entry(self.invisibleRootItem(), dup_label, None, "duplicates", None)
         for name, item in self.sections.items():
@@ -128,6 +129,27 @@ class Sidebar(QTreeWidget):
         for t in summaries:  # nested under the narrowest parent tag present ("retriever" in "dog")
             parent = items.get(parent_of.get(t.name, ""), section)
             parent.addChild(items[t.name])
+
+    def _add_people(self, section: QTreeWidgetItem) -> None:
+        """Named persons with their photos, then the largest unnamed groups with their faces, then the
+        People window and the photos by number of faces."""
+        summaries = person_summaries()
+        groups = [s for s in summaries if s.name is None]
+        for s in summaries:
+            if s.name is not None:
+                item = self._entry(section, s.name, s.photos, "person", s.id)
+                item.setToolTip(
+                    0, f"{s.name}: {s.photos:,} photos" + (f", {s.suggested} to confirm" if s.suggested else "")
+                )
+        for s in groups[:SIDEBAR_GROUPS]:
+            item = self._entry(section, s.label, s.faces, "person", s.id)
+            item.setToolTip(0, f"{s.faces} faces that look alike, not named yet: name them in the People window")
+            item.setForeground(0, self._muted())
+        more = f" ({len(groups) - SIDEBAR_GROUPS} more groups)" if len(groups) > SIDEBAR_GROUPS else ""
+        self._entry(section, f"Name people…{more}", None, "people", None)
+        buckets = self._entry(section, "By number of faces", None, "", None)
+        for label, low, high, n in facets.face_bucket_counts():
+            self._entry(buckets, label, n, "faces", (low, high))
 
     def _muted(self) -> QColor:
         """Text color a third of the way to the background: quieter but readable in both themes."""

@@ -1,6 +1,6 @@
 """The viewer: the full photo, EXIF-oriented, with zoom (fit, 100%, wheel), pan, next/previous,
-fullscreen and an overlay of detected faces. The 1024 px thumbnail shows at once; the full image
-replaces it when a background thread has decoded it."""
+fullscreen and an overlay of detected faces with who they are (a click on a face names it). The
+1024 px thumbnail shows at once; the full image replaces it when a background thread has decoded it."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import threading
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtCore import QObject, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
+    QInputDialog,
     QLabel,
     QToolBar,
     QVBoxLayout,
@@ -24,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.core.analysis.decode import DecodeError, decode_image
 from app.core.analysis.thumbnails import thumb_path
-from app.core.catalog.models import Photo
-from app.core.catalog.present import faces_of
+from app.core.catalog.models import CONFIRMED, SUGGESTED, Photo
+from app.core.catalog.people import PhotoFace, person_names, photo_faces
 from app.core.catalog.roots import local_path
 from app.core.ingest.filetypes import sniff_format
 from app.gui.rating_stars import RATING_KEYS, rating_text
@@ -34,6 +35,17 @@ VIEW_LONG_SIDE = 8192  # beyond this "100%" shows the photo downsampled; memory 
 FACE_PEN = QColor(255, 210, 0)
 LABEL_BACKDROP = QColor(0, 0, 0, 170)
 ZOOM_STEP = 1.25
+CLICK_SLOP = 4  # pixels a press may move and still be a click (not a drag of the photo)
+FaceRole = 0  # QGraphicsItem data key: the face id of a box
+
+
+def face_label(face: PhotoFace) -> str:
+    """What a face box says: the name, "Anne?" for a suggestion, else the detector's score."""
+    if face.person and face.state == CONFIRMED:
+        return face.person
+    if face.person and face.state == SUGGESTED:
+        return f"{face.person}?"
+    return f"{face.score:.0%}"
 
 
 def to_qimage(image: Image.Image) -> QImage:
@@ -44,6 +56,7 @@ def to_qimage(image: Image.Image) -> QImage:
 
 class PhotoView(QGraphicsView):
     zoom_changed = Signal(float)
+    face_clicked = Signal(int)  # face id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +70,7 @@ class PhotoView(QGraphicsView):
         self.scene().addItem(self.pixmap_item)
         self.face_items: list[QGraphicsRectItem] = []
         self.fit_mode = True
+        self._pressed_at: QPoint | None = None
 
     def set_pixmap(self, pixmap: QPixmap, full_width: int) -> None:
         self.pixmap_item.setPixmap(pixmap)
@@ -67,16 +81,19 @@ class PhotoView(QGraphicsView):
         if self.fit_mode:
             self.fit()
 
-    def set_faces(self, boxes: list[tuple[int, int, int, int, float]], visible: bool) -> None:
+    def set_faces(self, faces: list[PhotoFace], visible: bool) -> None:
         for item in self.face_items:
             self.scene().removeItem(item)
         self.face_items = []
         pen = QPen(FACE_PEN, 2)
         pen.setCosmetic(True)  # same thickness at any zoom
-        for x, y, w, h, score in boxes:
+        for face in faces:
+            x, y, w, h = face.box
             rect = QGraphicsRectItem(QRectF(x, y, w, h))
             rect.setPen(pen)
-            label = QGraphicsSimpleTextItem(f"{score:.0%}", rect)
+            rect.setData(FaceRole, face.id)
+            rect.setToolTip("Click to say who this is")
+            label = QGraphicsSimpleTextItem(face_label(face), rect)
             label.setBrush(FACE_PEN)
             label.setPos(x, y + h)
             label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
@@ -109,6 +126,26 @@ class PhotoView(QGraphicsView):
 
     def actual_size(self) -> None:
         self.set_zoom(1.0)  # one screen pixel per photo pixel
+
+    def face_at(self, pos: QPoint) -> int | None:
+        """The face box under a point of the view (the smallest, where boxes overlap)."""
+        hits = [i for i in self.face_items if i.isVisible() and i.sceneBoundingRect().contains(self.mapToScene(pos))]
+        if not hits:
+            return None
+        return min(hits, key=lambda i: i.rect().width() * i.rect().height()).data(FaceRole)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._pressed_at = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        start, self._pressed_at = self._pressed_at, None
+        here = event.position().toPoint()
+        if start is not None and (here - start).manhattanLength() <= CLICK_SLOP:
+            face = self.face_at(here)
+            if face is not None:
+                self.face_clicked.emit(face)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         step = ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP
@@ -143,6 +180,7 @@ class _Loader(QObject):
 
 class Viewer(QWidget):
     rating_set = Signal(int, object)  # (photo id, 1-5, -1 rejected or None): keys 0-5 and X
+    face_named = Signal(int, str)  # (face id, name): a click on a face box, then a name
 
     def __init__(self, thumbs_dir: Path, ids: list[int], index: int, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -152,6 +190,7 @@ class Viewer(QWidget):
         self.index = index
         self.photo: Photo | None = None
         self._generation = 0
+        self.name_dialog: QInputDialog | None = None
         self.view = PhotoView()
         self.status = QLabel()
         self.toolbar = QToolBar()
@@ -184,6 +223,7 @@ class Viewer(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
         self.view.zoom_changed.connect(lambda _: self._update_status())
+        self.view.face_clicked.connect(self.ask_name)
         self.loader = _Loader()
         self.loader.loaded.connect(self._on_loaded)
         self.resize(1100, 800)
@@ -215,11 +255,30 @@ class Viewer(QWidget):
             preview = QPixmap(str(thumb_path(self.thumbs_dir, self.photo.thumb_key, 1024)))
             if not preview.isNull():
                 self.view.set_pixmap(preview, full_width)
-        faces = [(f.x, f.y, f.w, f.h, f.score) for f in faces_of(self.photo.id)]
-        self.view.set_faces(faces, self.overlay.isChecked())
+        self.show_faces()
         self.setWindowTitle(f"{self.photo.filename} — {index + 1} of {len(self.ids)} — Tessera")
         self._update_status("loading full image…")
         self.loader.load(self._generation, local_path(self.photo.path))
+
+    def show_faces(self) -> None:
+        """The photo's face boxes with their names (again after a face was named)."""
+        if self.photo is not None:
+            self.view.set_faces(photo_faces(self.photo.id), self.overlay.isChecked())
+
+    def ask_name(self, face_id: int) -> None:
+        """Who is this? An editable list of the names known; the answer names the face (confirmed)."""
+        face = next((f for f in photo_faces(self.photo.id) if f.id == face_id), None) if self.photo else None
+        if face is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Name this face")
+        dialog.setLabelText("Who is this?")
+        dialog.setComboBoxEditable(True)
+        dialog.setComboBoxItems(person_names())
+        dialog.setTextValue(face.person or "")
+        dialog.textValueSelected.connect(lambda name: name.strip() and self.face_named.emit(face_id, name.strip()))
+        self.name_dialog = dialog
+        dialog.open()
 
     def _on_loaded(self, generation: int, image: QImage | None, error: str) -> None:
         if generation != self._generation or self.photo is None:

@@ -352,6 +352,7 @@ def extract_metadata(data: bytes, image: Image.Image | None, fmt: str) -> Metada
             md.label = found.label
             md.picked = bool(found.picked)
             md.place = {**md.place, **found.place}  # XMP is the newer of the two (MWG's rule)
+            md.face_regions = found.face_regions
         md.keywords = list(dict.fromkeys(md.keywords))
         md.jpeg_quality = _jpeg_quality(image) if fmt in ("JPEG", "MPO") else None
         md.density = _density(image, md)

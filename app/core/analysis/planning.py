@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from functools import reduce
 from pathlib import Path
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from app.core.analysis.stages import stage_versions
-from app.core.catalog.models import OK, Photo, StageState
+from app.core.catalog.models import DETECTED, OK, Face, FaceVector, Photo, StageState
 from app.core.catalog.roots import local_path
 from app.core.records import STAGES, KnownFile, Task
 
@@ -48,11 +48,14 @@ def pending_tasks(
         for pid, stage, version in states.tuples():
             if versions.get(stage) == version:
                 finished[pid].add(stage)
+    small = wanted if wanted is not None and len(wanted) <= IN_LIST_MAX else None
+    undescribed = _photos_with_undescribed_faces(small) if "descriptors" in stages else set()  # people
     tasks = []
     for pid, path, size, mtime_ns, sha256 in query.order_by(Photo.id).tuples():
         if wanted is not None and pid not in wanted:
             continue
         todo = tuple(s for s in stages if s not in finished[pid])
+        todo = _descriptor_stages(todo, stages, pid in undescribed)  # people
         if todo:
             # metadata read at import is not read again: that would put the file's rating, label and
             # title back over the user's edits made since (on another workstation, perhaps)
@@ -61,6 +64,7 @@ def pending_tasks(
             tasks.append(
                 Task(local_path(path), todo, again, str(thumbs_dir), photo_id=pid, known=known, defer_slow=True)
             )
+    _add_known_faces(tasks)  # people
     return tasks
 
 
@@ -76,3 +80,40 @@ def count_unfinished() -> int:
         .having(fn.COUNT(StageState.stage) == len(STAGES))
     )
     return Photo.select().where((Photo.status == OK) & Photo.id.not_in(complete)).count()
+
+
+# -- people: the descriptors stage describes the faces "faces" finds and those already in the catalog
+def _photos_with_undescribed_faces(photo_ids: set[int] | None) -> set[int]:
+    """Photos (of `photo_ids`, when given) with a face that has no descriptor row yet (read from
+    XMP, or kept through a re-run), unless describing failed there at the current version (it would
+    fail again: --force retries)."""
+    failed = StageState.select(StageState.photo).where(
+        (StageState.stage == "descriptors")
+        & (StageState.status == "failed")
+        & (StageState.version == stage_versions()["descriptors"])
+    )
+    query = Face.select(Face.photo).join(FaceVector, JOIN.LEFT_OUTER, on=(FaceVector.face == Face.id))
+    query = query.where(FaceVector.face.is_null() & Face.photo.not_in(failed))
+    if photo_ids is not None:
+        query = query.where(Face.photo.in_(list(photo_ids)))
+    return {pid for (pid,) in query.distinct().tuples()}
+
+
+def _descriptor_stages(todo: tuple[str, ...], stages: Sequence[str], undescribed: bool) -> tuple[str, ...]:
+    """Descriptors follow faces: new boxes need them, and so do faces that have none."""
+    if "descriptors" in stages and "descriptors" not in todo and ("faces" in todo or undescribed):
+        return tuple(s for s in STAGES if s in todo or s == "descriptors")
+    return todo
+
+
+def _add_known_faces(task_list: list[Task]) -> None:
+    """The catalog's faces each describing task needs: all of them where "faces" does not run,
+    else those it keeps whatever the detector says (from XMP or the user)."""
+    tasks = {t.photo_id: t for t in task_list if "descriptors" in t.stages}
+    wanted = list(tasks)
+    for lo in range(0, len(wanted), 900):
+        rows = Face.select(Face.photo, Face.id, Face.x, Face.y, Face.w, Face.h, Face.source)
+        for pid, fid, x, y, w, h, source in rows.where(Face.photo.in_(wanted[lo : lo + 900])).tuples():
+            task = tasks[pid]
+            if "faces" not in task.stages or source != DETECTED:
+                task.known_faces.append((fid, (x, y, w, h)))

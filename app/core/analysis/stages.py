@@ -16,7 +16,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ class Inputs:
     sha256: str
     thumbs_dir: Path
     results: dict[str, Any]  # what the stages before it found in this photo (descriptors read the faces)
+    known_faces: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)  # Task.known_faces
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,14 @@ def _faces(x: Inputs) -> Any:
     return _face_detector().detect(x.image, x.full_size)
 
 
+def _descriptors(x: Inputs) -> Any:
+    """People: a descriptor for this run's faces (when "faces" ran) and the catalog's other faces."""
+    from app.core.analysis import face_vectors
+
+    detected = [f.as_list() for f in x.results.get("faces", [])]
+    return face_vectors.describe_photo(x.image, x.full_size, detected, x.known_faces)
+
+
 def _tags(x: Inputs) -> Any:
     from app.core.analysis.efficientnet import Tagger  # the model is built once per worker, when needed
 
@@ -102,6 +111,7 @@ REGISTRY: tuple[Stage, ...] = (
     Stage("colors", "app.core.analysis.colors:VERSION", 256, QUICK, _colors),
     Stage("hashes", "app.core.analysis.hashing:VERSION", 512, QUICK, _hashes),
     Stage("faces", "app.core.analysis.faces:VERSION", 2048, SLOW, _faces),
+    Stage("descriptors", "app.core.analysis.face_descriptor:DESCRIPTOR_VERSION", 2048, SLOW, _descriptors),
     Stage("tags", "app.core.analysis.tagging:TAGGER_VERSION", 1024, SLOW, _tags),
 )  # fmt: skip
 BY_NAME: dict[str, Stage] = {s.name: s for s in REGISTRY}  # the same names as records.STAGES, in its order

@@ -173,12 +173,18 @@ def process(task: Task) -> Outcome:
     if decoded is not None and task.defer_slow and quick and decoded.decoded_pixels <= REDECODE_MAX_PIXELS:
         out.deferred = tuple(s.name for s in stages if s.tier == SLOW)
         stages = quick
-    run_stages(stages, decoded, out, Path(task.thumbs_dir))
+    run_stages(stages, decoded, out, Path(task.thumbs_dir), task.known_faces)
     categorize(out)
     return out
 
 
-def run_stages(stages: list[Stage], decoded: Decoded | None, out: Outcome, thumbs_dir: Path) -> None:
+def run_stages(
+    stages: list[Stage],
+    decoded: Decoded | None,
+    out: Outcome,
+    thumbs_dir: Path,
+    known_faces: list[tuple[int, tuple[int, int, int, int]]] | None = None,
+) -> None:
     """Run `stages` in order on the one decoded image, each on a whole-factor reduction of it no
     smaller than the stage's size (a stage never pays for a larger decode another stage needed);
     one failing stage must not lose the others."""
@@ -189,6 +195,7 @@ def run_stages(stages: list[Stage], decoded: Decoded | None, out: Outcome, thumb
         sha256=out.sha256 or "",
         thumbs_dir=thumbs_dir,
         results=out.results,
+        known_faces=known_faces or [],
     )
     if decoded is not None:
         inputs.full_size = (decoded.width, decoded.height)

@@ -21,6 +21,10 @@ from app.core.catalog.models import (
     Collection,
     CollectionPhoto,
     EditCheck,
+    Face,
+    FaceRejection,
+    FaceVector,
+    Person,
     Photo,
     PhotoDetail,
     PhotoPlace,
@@ -138,10 +142,23 @@ def _migration_9(database: Database) -> None:
     database.create_tables([EditCheck])
 
 
+def _migration_10(database: Database) -> None:
+    """People: persons and unnamed groups, each face's person and state, its descriptor, and "not
+    this person" per face (a new catalog already has them: migration 1 creates tables from the models)."""
+    database.create_tables([Person, FaceVector, FaceRejection])
+    have = {c.name for c in database.get_columns("face")}
+    fields = [Face.person, Face.person_state, Face.suggest_distance, Face.source]
+    missing = [f for f in fields if f.column_name not in have]
+    if missing:
+        migrator = SchemaMigrator.from_database(database)
+        migrate(*(migrator.add_column("face", f.column_name, f) for f in missing))
+    database.execute_sql("CREATE INDEX IF NOT EXISTS face_person_id_person_state ON face (person_id, person_state)")
+
+
 # Each entry upgrades the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-    _migration_8, _migration_9,
+    _migration_8, _migration_9, _migration_10,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = 0x7E55E4A  # PostgreSQL advisory lock key: one migrating workstation at a time

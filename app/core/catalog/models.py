@@ -34,6 +34,14 @@ USER = "user"
 AUTO = "auto"
 XMP = "xmp"
 
+# Face.person_state values (NULL: not placed yet, e.g. no descriptor). Unnamed faces are in an unnamed
+# group (Person without a name) or in none; suggested and confirmed ones belong to a named person.
+UNNAMED = "unnamed"
+SUGGESTED = "suggested"
+CONFIRMED = "confirmed"
+# Face.source values: found by the detector, or read from a face region in XMP where it found none
+DETECTED = "detected"
+
 
 def to_signed(value: int | None) -> int | None:
     return None if value is None else (value - (1 << 64) if value >= (1 << 63) else value)
@@ -150,6 +158,14 @@ class PhotoColor(BaseModel):
         indexes = ((("name", "share"), False),)
 
 
+class Person(BaseModel):
+    """A named person, or an unnamed group of faces that look alike (name NULL) the user may name."""
+
+    name = TextField(null=True, unique=True)
+    cover_face = IntegerField(null=True)  # a face id (no foreign key: faces and persons point at each other)
+    created_at = TextField()
+
+
 class Face(BaseModel):
     photo = ForeignKeyField(Photo, on_delete="CASCADE", backref="faces")
     x = IntegerField()
@@ -158,6 +174,33 @@ class Face(BaseModel):
     h = IntegerField()
     score = DoubleField()
     landmarks_json = TextField(null=True)
+    # who it is: names are user data, kept through re-analysis (see catalog/faces_store.py)
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="faces", index=False)
+    person_state = TextField(null=True)  # UNNAMED | SUGGESTED | CONFIRMED; NULL: not placed yet
+    suggest_distance = DoubleField(null=True)  # a suggestion's distance to its person: best first
+    source = TextField(default=DETECTED)  # DETECTED, or "xmp:mwg" / "xmp:mp" / "user"
+
+    class Meta:
+        indexes = ((("person", "person_state"), False),)
+
+
+class FaceVector(BaseModel):
+    """A face's descriptor (float16 bytes, 256 for dlib's 128-d); vector NULL: it could not be described."""
+
+    face = ForeignKeyField(Face, primary_key=True, on_delete="CASCADE", backref="vectors")
+    engine = TextField()
+    vector = BytesField(null=True)
+
+
+class FaceRejection(BaseModel):
+    """ "Not this person": the face is never suggested to (or grouped into) that person again."""
+
+    face = ForeignKeyField(Face, on_delete="CASCADE")
+    person = ForeignKeyField(Person, on_delete="CASCADE")
+    decided_at = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("face", "person")
 
 
 class Tag(BaseModel):
@@ -350,7 +393,10 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Photo,
     PhotoDetail,
     PhotoColor,
+    Person,
     Face,
+    FaceVector,
+    FaceRejection,
     Tag,
     PhotoTag,
     RejectedTag,

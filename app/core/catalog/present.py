@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from app.core.catalog.models import OK, Categorization, Face, Photo, PhotoDetail, PhotoTag, Tag, to_unsigned
+from app.core.catalog.people import PhotoFace, photo_faces
 from app.core.catalog.places import place_of
 from app.core.catalog.roots import local_path
 from app.core.records import FACE_ENGINE, TAG_ENGINE
@@ -35,6 +36,12 @@ def photo_tags(photo_id: int) -> list[dict[str, Any]]:
 
 def faces_of(photo_id: int) -> list[Face]:
     return list(Face.select().where(Face.photo == photo_id).order_by(Face.score.desc()))
+
+
+def face_json(face: PhotoFace) -> dict[str, Any]:
+    """A face with who it is: confirmed, suggested (a question for the user) or unnamed."""
+    return {"face_id": face.id, "box": list(face.box), "score": round(face.score, 4), "person_id": face.person_id,
+            "person": face.person, "state": face.state}  # fmt: skip
 
 
 def categorization(photo: Photo) -> dict[str, Any]:
@@ -85,6 +92,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "predominant": {"google": _loads(detail.predominant_json, [])},
         "faces": [[f.x, f.y, f.w, f.h] for f in faces],
         "face_scores": [round(f.score, 4) for f in faces],
+        "people": [face_json(f) for f in photo_faces(photo.id)],
         "phash": phash,
         "image_metadata": _loads(detail.flat_exif_json, {}),
         "metadata": metadata,

@@ -13,7 +13,7 @@ from peewee import JOIN, Expression, Node, Ordering, fn
 
 from app.core.catalog import dialect, places
 from app.core.catalog.dialect import unindexed
-from app.core.catalog.models import OK, CollectionPhoto, Photo, PhotoColor, PhotoTag, Tag
+from app.core.catalog.models import CONFIRMED, OK, UNNAMED, CollectionPhoto, Face, Photo, PhotoColor, PhotoTag, Tag
 from app.core.catalog.roots import stored_path
 from app.core.flags import flag_condition, label_condition
 
@@ -53,6 +53,8 @@ class Filter:
     place_path: tuple[str | None, ...] = ()  # a node of the sidebar's Places tree
     near: tuple[float, float, float] | None = None  # (lat, lon, km): within km, great-circle
     area: tuple[float, float, float, float] | None = None  # (south, west, north, east): the map's
+    person_ids: tuple[int, ...] = ()  # photos with a confirmed face of each person (or group) listed
+    any_person: bool = False  # persons combine with OR instead of AND
     sort: str = "date"
     descending: bool = False
 
@@ -85,6 +87,13 @@ def _tag_exists(names: tuple[str, ...]) -> Expression:
 
 def _color_exists(name: str, share: float) -> Expression:
     sub = PhotoColor.select(PhotoColor.photo).where((PhotoColor.name == name) & (PhotoColor.share >= share))
+    return Photo.id.in_(sub)
+
+
+def _person_exists(ids: tuple[int, ...]) -> Expression:
+    """Photos with a face of one of these persons (confirmed: suggestions are not answers yet) or
+    groups, from the (person, state) index."""
+    sub = Face.select(Face.photo).where(Face.person.in_(list(ids)) & Face.person_state.in_([CONFIRMED, UNNAMED]))
     return Photo.id.in_(sub)
 
 
@@ -125,6 +134,11 @@ def conditions(f: Filter, status_by_index: bool = True) -> list[Expression]:
             where.extend(_tag_exists((t,)) for t in f.tags)
     for name, share in f.colors:
         where.append(_color_exists(name, share))
+    if f.person_ids:
+        if f.any_person:
+            where.append(_person_exists(f.person_ids))
+        else:
+            where.extend(_person_exists((p,)) for p in f.person_ids)
     if f.camera:
         like = f"%{f.camera}%"
         where.append((Photo.make**like) | (Photo.model**like))

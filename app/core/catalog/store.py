@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from app.core.catalog import changes, dialect
+from app.core.catalog.faces_store import apply_regions, forget_faces, store_faces, store_vectors
 from app.core.catalog.models import (
     AUTO,
     DETAIL_COLUMNS,
@@ -19,7 +20,6 @@ from app.core.catalog.models import (
     OK,
     XMP,
     Categorization,
-    Face,
     Feature,
     Photo,
     PhotoColor,
@@ -112,9 +112,10 @@ def _store_keywords(photo_id: int, keywords: list[str]) -> None:
 
 
 def _forget_analysis(photo_id: int) -> None:
-    """The file's content changed: results computed from the old pixels are void."""
-    for model in (StageState, Face, PhotoColor, Categorization, Feature):
+    """The file's content changed: results computed from the old pixels are void (named faces stay)."""
+    for model in (StageState, PhotoColor, Categorization, Feature):
         model.delete().where(model.photo == photo_id).execute()
+    forget_faces(photo_id)
     PhotoTag.delete().where((PhotoTag.photo == photo_id) & (PhotoTag.source == AUTO)).execute()
 
 
@@ -174,6 +175,8 @@ def store_sidecar(photo_id: int, state: SidecarState | None, data: SidecarData |
         if data is not None:
             apply_sidecar(data, md)
             columns.update(_sidecar_fields(md))
+            shape = Photo.select(Photo.width, Photo.height, Photo.orientation).where(Photo.id == photo_id).get()
+            apply_regions(photo_id, data.face_regions, shape.width, shape.height, shape.orientation)
         _store_keywords(photo_id, md.keywords)
         store_place_names(photo_id, md.place)
     Photo.update(**columns).where(Photo.id == photo_id).execute()
@@ -255,16 +258,6 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
             detail=result.detail,
             lightness=result.lightness,
         ).where(Photo.id == photo_id).execute()
-    elif stage == "faces":
-        Face.delete().where(Face.photo == photo_id).execute()
-        rows = [
-            {"photo": photo_id, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "score": f.score,
-             "landmarks_json": json.dumps(f.landmarks) if f.landmarks else None}
-            for f in result
-        ]  # fmt: skip
-        if rows:
-            Face.insert_many(rows).execute()
-        Photo.update(face_count=len(rows)).where(Photo.id == photo_id).execute()
     elif stage == "tags":
         dialect.upsert(Feature, (Feature.photo,), photo=photo_id, engine=TAG_ENGINE, vector=result.feature)
 
@@ -307,9 +300,18 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
         return photo_id, kind
     if outcome.metadata is not None:
         _mark_stage(photo_id, "metadata", outcome.versions["metadata"], None)
+    face_ids: list[int] = []  # this run's faces as stored: the descriptors stage's results pair with them
     for stage, result in outcome.results.items():
-        _store_stage(photo_id, stage, result)
+        if stage == "faces":
+            face_ids = store_faces(photo_id, result)
+        elif stage == "descriptors":
+            store_vectors(face_ids, result)
+        else:
+            _store_stage(photo_id, stage, result)
         _mark_stage(photo_id, stage, outcome.versions[stage], None)
+    if outcome.metadata is not None:  # after the faces: names from XMP go on the faces found
+        shape = (outcome.decoded.get(k) for k in ("width", "height", "orientation"))
+        apply_regions(photo_id, outcome.metadata.face_regions, *shape)
     for stage, error in outcome.stage_errors.items():
         _mark_stage(photo_id, stage, outcome.versions[stage], error)
     if outcome.results or outcome.stage_errors:

@@ -16,6 +16,9 @@ Place names (photoshop:City/State/Country, Iptc4xmpCore:CountryCode): the ones t
 found from GPS, written only where neither the photo (embedded IPTC/XMP) nor its sidecar names a
 place already: a name the user or another app set is never replaced, nor mixed with ours.
 
+Faces: the confirmed named faces become the sidecar's MWG face regions (see regions.merge_regions),
+for photos whose size is known (an unreadable image keeps the regions its sidecar has).
+
 Per-file problems (read-only folder, a malformed sidecar we refuse to overwrite, a file gone) are
 reported, never raised. The photo itself is never opened for writing (see `sidecars`)."""
 
@@ -28,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from app.core.analysis.pipeline import Progress
-from app.core.catalog.models import ERROR, OK, Photo, PhotoTag, Tag
+from app.core.catalog.models import CONFIRMED, ERROR, OK, Face, Person, Photo, PhotoTag, Tag
 from app.core.catalog.places import named_places, place_of
 from app.core.catalog.roots import local_path
 from app.core.records import SidecarData, SidecarState
+from app.core.xmp.regions import FaceExport, NamedFace
 from app.core.xmp.sidecars import SidecarError, find_sidecar, read_sidecar, sidecar_state, write_sidecar
 
 EXPORTABLE = (OK, ERROR)  # an unreadable image can still carry tags; missing or trashed files cannot
@@ -90,7 +94,23 @@ def _tags_by_photo(ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def export_photo(photo: Photo, tags: list[str], removed: Collection[str] = ()) -> str:
+def _named_faces(ids: list[int]) -> dict[int, list[NamedFace]]:
+    out: dict[int, list[NamedFace]] = {pid: [] for pid in ids}
+    rows = (
+        Face.select(Face.photo, Person.name, Face.x, Face.y, Face.w, Face.h)
+        .join(Person, on=(Face.person == Person.id))
+        .where(Face.photo.in_(ids) & (Face.person_state == CONFIRMED) & Person.name.is_null(False))
+        .order_by(Face.photo, Face.x)
+        .tuples()
+    )
+    for pid, name, x, y, w, h in rows:
+        out[pid].append(NamedFace(name, (x, y, w, h)))
+    return out
+
+
+def export_photo(
+    photo: Photo, tags: list[str], removed: Collection[str] = (), faces: list[NamedFace] | None = None
+) -> str:
     """Write one photo's sidecar and return its path. Raises SidecarError or OSError."""
     path = Path(local_path(photo.path))
     if not path.is_file():
@@ -104,7 +124,10 @@ def export_photo(photo: Photo, tags: list[str], removed: Collection[str] = ()) -
     rating = photo.rating if photo.rating is not None or known else existing.rating
     label = photo.label if photo.label is not None or known else existing.label
     place = None if named_places(photo.id) else place_of(photo.id)
-    return str(write_sidecar(path, everything, rating, label, ours=ours, picked=bool(photo.picked), place=place))
+    regions = FaceExport(tuple(faces or ()), (photo.width, photo.height)) if photo.width and photo.height else None
+    return str(
+        write_sidecar(path, everything, rating, label, ours=ours, picked=bool(photo.picked), place=place, faces=regions)
+    )
 
 
 def _catalog_read(photo: Photo, state: SidecarState | None) -> bool:
@@ -158,6 +181,7 @@ def export_sidecars(
         chunk = ids[start : start + _CHUNK]
         photos = {p.id: p for p in Photo.select().where(Photo.id.in_(chunk))}
         tags = _tags_by_photo(chunk)
+        faces = _named_faces(chunk)
         written: list[tuple[int, str]] = []
         for pid in chunk:
             if cancelled():
@@ -170,7 +194,7 @@ def export_sidecars(
                 report.failed.append((photo.path, f"photo is {photo.status}"))
             else:
                 try:
-                    written.append((pid, export_photo(photo, tags[pid], removed)))
+                    written.append((pid, export_photo(photo, tags[pid], removed, faces[pid])))
                 except Exception as exc:  # one bad file never stops the rest
                     report.failed.append((photo.path, _reason(exc)))
             state.done += 1

@@ -11,6 +11,9 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
 
+from app.core.records import FaceRegion
+from app.core.xmp.regions import parse_regions
+
 NS = {
     "x": "adobe:ns:meta/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -50,6 +53,7 @@ class XmpFacts:
     label: str | None = None
     picked: bool | None = None  # digiKam's PickLabel 3 (accepted); None: the packet says nothing
     place: dict[str, str] = field(default_factory=dict)  # see PLACE_PROPERTIES
+    face_regions: list[FaceRegion] = field(default_factory=list)  # MWG or Microsoft Photo (xmp.regions)
 
 
 def find_packet(data: bytes, image: Any = None) -> bytes | None:
@@ -125,6 +129,7 @@ def parse_root(root: Element) -> XmpFacts:
     leaves = [h.split("|")[-1].strip() for h in facts.hierarchical]
     facts.keywords = list(dict.fromkeys(k for k in facts.keywords + leaves if k))
     facts.hierarchical = list(dict.fromkeys(facts.hierarchical))
+    facts.face_regions = parse_regions(root)
     return facts
 
 

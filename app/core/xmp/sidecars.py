@@ -20,10 +20,11 @@ from defusedxml import ElementTree as SafeET
 
 from app.core.records import Metadata, SidecarData, SidecarState
 from app.core.xmp import packet as xmp
+from app.core.xmp import regions
 
 MAX_SIDECAR = 16 << 20  # darktable histories can be long; anything beyond this is not a sidecar
 # tessera:tags lists the keywords Tessera itself put in the sidecar: the only ones it may take out
-NS = {**xmp.NS, "darktable": "http://darktable.sf.net/", "tessera": "http://ns.tessera.photo/1.0/"}
+NS = {**xmp.NS, **regions.NS, "darktable": "http://darktable.sf.net/", "tessera": "http://ns.tessera.photo/1.0/"}
 _RDF = "{" + NS["rdf"] + "}"
 _DESC = _RDF + "Description"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -151,6 +152,7 @@ def parse_sidecar(root: Element) -> SidecarData:
         description=facts.description,
         place=facts.place,
         tessera_tags=_existing(list(root.iter(_DESC)), _q("tessera", "tags")),
+        face_regions=facts.face_regions,
     )
 
 
@@ -177,6 +179,7 @@ def apply_sidecar(data: SidecarData, md: Metadata) -> None:
     md.label = data.label or md.label
     md.title = data.title or md.title
     md.place = {**md.place, **data.place}
+    md.face_regions = [*data.face_regions, *md.face_regions]  # names go to faces nobody named yet: first wins
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -388,10 +391,12 @@ def write_sidecar(
     ours: list[str] | None = None,
     picked: bool = False,
     place: dict[str, str | None] | None = None,
+    faces: regions.FaceExport | None = None,
 ) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
 
-    Merges into the existing sidecar (found by `find_sidecar`) or creates `<photo name>.xmp`.
+    Merges into the existing sidecar (found by `find_sidecar`) or creates `<photo name>.xmp`; with
+    `faces`, its MWG face regions become the named faces (see regions.merge_regions).
     Raises SidecarError, without touching anything, when the existing sidecar is unreadable:
     overwriting it would lose whatever it held."""
     photo_path = Path(photo_path)
@@ -401,5 +406,7 @@ def write_sidecar(
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
     merge_into(root, tags, rating, label, ours=ours, picked=picked, place=place)
+    if faces is not None:
+        regions.merge_regions(_descriptions(root), faces.faces, faces.size)
     _atomic_write(target, _serialize(root, prefixes))
     return target
