@@ -133,7 +133,8 @@ def _resolve(reference: str) -> int:
     if module not in sys.modules:
         spec = importlib.util.find_spec(module)
         origin = Path(spec.origin) if spec is not None and spec.origin else None
-        if origin is not None and origin.suffix == ".py":  # a frozen build has no sources: import it
+        # a frozen build names a .py origin for modules in its archive but has no such file: import it
+        if origin is not None and origin.suffix == ".py" and origin.is_file():
             for node in ast.parse(origin.read_text(encoding="utf-8")).body:
                 targets = node.targets if isinstance(node, ast.Assign) else []
                 if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
