@@ -216,6 +216,13 @@ def test_catalog_at_schema_5_upgrades_to_flags_and_collections(tmp_path: Path, c
 
     con = sqlite3.connect(catalog)
     expected = schema(con)
+    children = ("stage_state", "photo_detail", "photo_tag", "photo_color")  # rows that point at photos
+
+    def counts(con: sqlite3.Connection) -> dict[str, int]:
+        return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in children}
+
+    before = counts(con)
+    assert before["stage_state"] > 0 and before["photo_detail"] > 0
     for index in ("photo_picked", "photo_label"):
         con.execute(f"DROP INDEX {index}")
     con.execute("ALTER TABLE photo DROP COLUMN picked")
@@ -227,6 +234,7 @@ def test_catalog_at_schema_5_upgrades_to_flags_and_collections(tmp_path: Path, c
     with Library.open(tmp_path / "lib", auto_backup=False) as library:
         con = sqlite3.connect(catalog)
         assert schema(con) == expected  # the same as a new catalog's
+        assert counts(con) == before  # nothing that points at a photo was lost on the way
         assert con.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         con.close()
         assert _ids(Filter(flags=("reject",))) == {_id("flower.jpg")}  # the old reject is a reject flag

@@ -119,9 +119,13 @@ def _migration_6(database: Database) -> None:
     as X has always stored it) and the collection tables. A new catalog has them from migration 1."""
     have = {c.name for c in database.get_columns("photo")}
     if "picked" not in have:
-        migrator = SchemaMigrator.from_database(database)
-        migrate(migrator.add_column("photo", "picked", Photo.picked))  # with its index, as the model has it
-    database.execute_sql("CREATE INDEX IF NOT EXISTS photo_label ON photo (label)")  # peewee's name for it
+        # A plain ADD COLUMN: playhouse's add_column rebuilds the table for a NOT NULL column on SQLite,
+        # and dropping the old `photo` cascades into every table that references it (tags, analysis).
+        ctx = database.get_sql_context()
+        column, _ = ctx.sql(Photo.picked.ddl(ctx)).query()
+        database.execute_sql(f"ALTER TABLE photo ADD COLUMN {column} DEFAULT FALSE")
+    for name, column in (("photo_picked", "picked"), ("photo_label", "label")):  # peewee's names for them
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON photo ({column})")
     database.create_tables([Collection, CollectionPhoto])
 
 
