@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Tessera — {lib.location.display if lib.is_studio else lib.root}")
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
+        self._job_is_import = False  # what closing the window asks about (see closeEvent)
         self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self, locate=_photo_file)
         self.model = PhotoListModel(self)
         self.viewers: list[Viewer] = []
@@ -561,7 +562,7 @@ class MainWindow(QMainWindow):
             return self.lib.import_folders(folders, progress=lambda p: progress(dataclasses.replace(p)),
                                            cancelled=cancelled, paused=self.analysis.is_paused)  # fmt: skip
 
-        self._start_job(f"Importing {', '.join(str(f) for f in folders)}", job)
+        self._start_job(f"Importing {', '.join(str(f) for f in folders)}", job, importing=True)
         return True
 
     def start_analysis(self, title: str = "Analyzing") -> bool:
@@ -583,7 +584,8 @@ class MainWindow(QMainWindow):
             return False
         return self.start_analysis("Resuming analysis")
 
-    def _start_job(self, title: str, job) -> None:  # type: ignore[no-untyped-def]
+    def _start_job(self, title: str, job, importing: bool = False) -> None:  # type: ignore[no-untyped-def]
+        self._job_is_import = importing
         self.progress_panel.start(title)
         self.import_action.setEnabled(False)
         self.analyze_action.setEnabled(False)
@@ -756,11 +758,13 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.runner.is_running():
-            answer = QMessageBox.question(self, "Tessera", "An import is running. Stop it and quit?\n"
-                                          "Everything done so far is kept; the next import resumes.")  # fmt: skip
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
+            # an import is asked about; background analysis just stops: it resumes when the library opens
+            if self._job_is_import:
+                answer = QMessageBox.question(self, "Tessera", "An import is running. Stop it and quit?\n"
+                                              "Everything done so far is kept; the next import resumes.")  # fmt: skip
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
             self.runner.cancel()
             self.runner.wait(60)
         self._save_settings()

@@ -235,7 +235,7 @@ def test_edited_copy_shows_where_the_crop_lies_on_the_keeper(qtbot, window, revi
     assert keeper_col and crop_col and not crop_col.region_items
     (frame,) = keeper_col.region_items
     x, y, w, h = crop.transform.crop
-    assert frame.rect().getRect() == (x, y, w, h) and (x, w) == (0, 1400) and abs(y - 59) <= 3
+    assert frame.rect().getRect() == (x, y, w, h) and x == 0 and abs(w - 1400) <= 3 and abs(y - 59) <= 3
     label = frame.childItems()[0]
     assert label.text() == "crop: g20_calla_crop16x9.jpg" and frame.scene() is keeper_col.view.scene()
     match = crop_col.values["Match"].text
