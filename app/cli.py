@@ -666,7 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = add("analyze", cmd_analyze, "run analysis stages on photos that need them (resumes)")
-    p.add_argument("--stages", help="comma-separated: thumbnails,colors,hashes,faces,tags,places (default all)")
+    p.add_argument("--stages", help="comma-separated: thumbnails,colors,hashes,faces,descriptors,tags,places (default all)")
     p.add_argument("--force", action="store_true", help="re-run even where results are current")
     p.add_argument("--auto-tagging", type=float, help="new auto_tagging threshold (0-1), re-applied to all")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")

@@ -69,6 +69,18 @@ def copied_from_kphotoalbum(path: str) -> str:
     return f"kphotoalbum/{Path(path).name}"
 
 
+JESPER_AT_THE_BAR = ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg")
+
+
+def copy_kphotoalbum(tmp_path: Path, corpus: Path, names: tuple[str, ...]) -> Path:
+    """Copies of KPhotoAlbum photos in tmp_path/photos (made if new), where a test may add and move files."""
+    folder = tmp_path / "photos"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy2(corpus / "people" / "kphotoalbum" / name, folder / name)
+    return folder
+
+
 def person_of(face_id: int) -> int | None:
     return Face.get_by_id(face_id).person_id
 
@@ -113,10 +125,7 @@ def test_a_named_group_keeps_its_names_through_reanalysis_and_a_new_threshold(li
 
 
 def test_names_survive_a_rescan_and_a_move(tmp_path: Path, corpus: Path) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in ("bar55.jpg", "bar55_2.jpg", "jesper.jpg", "anne_helene.jpg"):
-        shutil.copy2(corpus / "people" / "kphotoalbum" / name, folder / name)
+    folder = copy_kphotoalbum(tmp_path, corpus, ("bar55.jpg", "bar55_2.jpg", "jesper.jpg", "anne_helene.jpg"))
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         photo = Photo.get(Photo.filename == "jesper.jpg")
@@ -133,11 +142,7 @@ def test_names_survive_a_rescan_and_a_move(tmp_path: Path, corpus: Path) -> None
 
 
 def test_a_new_face_near_a_named_person_is_a_suggestion_until_confirmed(tmp_path: Path, corpus: Path) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    kpa = corpus / "people" / "kphotoalbum"
-    for name in ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg"):
-        shutil.copy2(kpa / name, folder / name)
+    folder = copy_kphotoalbum(tmp_path, corpus, JESPER_AT_THE_BAR)
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         listed = listed_persons(copied_from_kphotoalbum)
@@ -145,7 +150,7 @@ def test_a_new_face_near_a_named_person_is_a_suggestion_until_confirmed(tmp_path
         person = persons.name(lib, person_of(jesper[0]), "Jesper")
         assert all(Face.get_by_id(f).person_state == CONFIRMED for f in jesper)
         # a new photo of him arrives: asked, not decided
-        shutil.copy2(kpa / "jesper_2.jpg", folder / "jesper_2.jpg")
+        copy_kphotoalbum(tmp_path, corpus, ("jesper_2.jpg",))
         lib.import_folders([folder], processes=1)
         new = Face.select().join(Photo).where(Photo.filename == "jesper_2.jpg")
         suggested = [f for f in new if f.person_id == person]
@@ -208,10 +213,7 @@ def test_the_descriptors_stage_is_versioned_and_resumable(lib: Library) -> None:
 def test_people_on_both_catalog_engines(tmp_path: Path, corpus: Path, catalog_url: str | None) -> None:
     """Every people query and write runs on SQLite and PostgreSQL: grouping's placements, naming,
     suggestions, "not this person", a new distance, the person filter and the listing."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg"):
-        shutil.copy2(corpus / "people" / "kphotoalbum" / name, folder / name)
+    folder = copy_kphotoalbum(tmp_path, corpus, JESPER_AT_THE_BAR)
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         groups = [s for s in catalog.person_summaries() if s.name is None]
