@@ -17,6 +17,8 @@ from app import __version__, cli_people
 from app.cli_studio import add_studio_commands
 from app.core.catalog.claims import LEASE_S
 from app.core.errors import TesseraError
+from app.core.library import PLACES_STAGE
+from app.core.records import STAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -104,6 +106,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         print(report.summary())
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+ANALYZE_STAGES = (*STAGES, PLACES_STAGE)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -666,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = add("analyze", cmd_analyze, "run analysis stages on photos that need them (resumes)")
-    p.add_argument("--stages", help="comma-separated: thumbnails,colors,hashes,faces,descriptors,tags,places (default all)")
+    p.add_argument("--stages", help=f"comma-separated: {','.join(ANALYZE_STAGES)} (default all)")
     p.add_argument("--force", action="store_true", help="re-run even where results are current")
     p.add_argument("--auto-tagging", type=float, help="new auto_tagging threshold (0-1), re-applied to all")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,9 @@ from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_for
 
 # exiftool FileType -> our container names (we do not split WebP "Extended" or HEIF sequences)
 FORMAT_NAMES = {"Extended WEBP": "WEBP", "HEIFS": "HEIC", "HEIF": "HEIC"}
+
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _decode(path: Path):
@@ -59,8 +63,31 @@ def test_bad_files_fail_cleanly_and_bombs_allocate_nothing(corpus: Path) -> None
             assert outcome in ("imported", "error")
         if outcome == "imported":
             assert d.image.size[0] > 0
-    # the 100k x 100k PNG, the 65500^2 JPEG and the GIF bomb were refused before allocating pixels
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 < 800
+
+
+BOMBS = ("png_100k_x_100k.png", "jpeg_65500_x_65500.jpg", "decompression_bomb.gif")
+
+
+def test_bombs_are_refused_before_allocating_pixels(corpus: Path) -> None:
+    # a fresh process, its peak from VmHWM: earlier tests load models, and ru_maxrss would also
+    # count the pytest process it was forked from
+    script = (
+        "import re, sys\n"
+        "from pathlib import Path\n"
+        "from tests.core.test_decode import _decode\n"
+        "for name in sys.argv[1:]:\n"
+        "    try:\n"
+        "        _decode(Path(name))\n"
+        "    except Exception as exc:\n"
+        "        print(type(exc).__name__)\n"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())[1]) // 1024)\n"
+    )
+    paths = [str(corpus / "bad" / name) for name in BOMBS]
+    out = subprocess.run(
+        [sys.executable, "-c", script, *paths], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout.split()
+    assert out[:-1] == ["DecodeError"] * len(BOMBS)
+    assert int(out[-1]) < 800  # MB
 
 
 def test_orientations_all_show_the_same_upright_picture(corpus: Path) -> None:

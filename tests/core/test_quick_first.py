@@ -136,8 +136,8 @@ def test_each_run_decodes_once_at_the_size_its_stages_need(
     hashes = work.process(Task(str(photo), stages=("hashes",), thumbs_dir=str(tmp_path)))
     every = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
     registered = work.process(Task(str(photo), stages=(), thumbs_dir=str(tmp_path)))
-    # JPEG draft at 1/8 for the hashes alone, 1/2 for every stage (the faces' zoom passes want 2048 px)
-    assert seen == [(500, 375), (2000, 1500)]
+    # JPEG draft at 1/4 for the hashes alone, 1/2 for every stage (the faces' zoom passes want 2048 px)
+    assert seen == [(1000, 750), (2000, 1500)]
     assert set(every.results) == set(STAGES) and hashes.decoded["width"] == registered.decoded["width"] == 4000
 
 

@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.core.analysis.decode import DRAFT_FLOOR
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -100,8 +102,9 @@ def _tags(x: Inputs) -> Any:
 
 
 # Sizes: thumbnails are written at up to 1024 px (thumbnails.LARGE); colours sample 128 px
-# (colors.SAMPLE_SIDE) from twice that; the pHash needs >= 512 px to stay bit-identical to
-# imagehash on the full photo (corpus/exif: 0 of 55 differ at 512, see tests/core/test_hashing.py);
+# (colors.SAMPLE_SIDE) from twice that; the pHash stays bit-identical to imagehash on the full photo
+# from 512 px on (corpus/exif: 0 of 55 differ), but not from every view of a larger decode (a HEIC
+# at 500 px: 2 bits), so it takes the thumbnails' 1024 (see tests/core/test_hashing.py);
 # faces cut their zoom passes from the image they get: at 1024 px 46/52 faces instead of 48/52
 # (bench/faces_eval.py --pipeline), so they get 2048 like before; tags were measured on the reduced
 # decode: at 1024 px the same top tag on 255 of 255 corpus photos as at 2048 (largest probability
@@ -109,7 +112,7 @@ def _tags(x: Inputs) -> Any:
 REGISTRY: tuple[Stage, ...] = (
     Stage("thumbnails", "app.core.analysis.thumbnails:VERSION", 1024, QUICK, _thumbnails),
     Stage("colors", "app.core.analysis.colors:VERSION", 256, QUICK, _colors),
-    Stage("hashes", "app.core.analysis.hashing:VERSION", 512, QUICK, _hashes),
+    Stage("hashes", "app.core.analysis.hashing:VERSION", 1024, QUICK, _hashes),
     Stage("faces", "app.core.analysis.faces:VERSION", 2048, SLOW, _faces),
     Stage("descriptors", "app.core.analysis.face_descriptor:DESCRIPTOR_VERSION", 2048, SLOW, _descriptors),
     Stage("tags", "app.core.analysis.tagging:TAGGER_VERSION", 1024, SLOW, _tags),
@@ -140,6 +143,13 @@ def _resolve(reference: str) -> int:
                 if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
                     return int(ast.literal_eval(node.value))
     return int(getattr(importlib.import_module(module), attribute))
+
+
+def view_factor(long_side: int, size: int) -> int:
+    """The whole factor by which a stage that works at `size` reduces a decode of `long_side`, down to
+    DRAFT_FLOOR of its size as a JPEG decode goes: a 2000 px decode (for the faces) gives the
+    thumbnails, hashes and tags 1000 px, as the quick stages' own decode of a 12 MP JPEG does."""
+    return max(1, int(long_side / (size * DRAFT_FLOOR)))
 
 
 def in_order(names: tuple[str, ...] | list[str]) -> list[Stage]:

@@ -20,7 +20,7 @@ from PIL import Image
 
 from app.core.analysis.decode import Decoded, DecodeError, Header, decode_reduced, probe
 from app.core.analysis.metadata import extract_metadata
-from app.core.analysis.stages import SLOW, Inputs, Stage, in_order, size_needed, stage_versions
+from app.core.analysis.stages import SLOW, Inputs, Stage, in_order, size_needed, stage_versions, view_factor
 from app.core.analysis.tagging import face_tags
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 from app.core.records import FACE_ENGINE, SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState, Task
@@ -185,9 +185,9 @@ def run_stages(
     thumbs_dir: Path,
     known_faces: list[tuple[int, tuple[int, int, int, int]]] | None = None,
 ) -> None:
-    """Run `stages` in order on the one decoded image, each on a whole-factor reduction of it no
-    smaller than the stage's size (a stage never pays for a larger decode another stage needed);
-    one failing stage must not lose the others."""
+    """Run `stages` in order on the one decoded image, each on a whole-factor reduction of it to about
+    the stage's size (a stage never pays for a larger decode another stage needed); one failing
+    stage must not lose the others."""
     inputs = Inputs(
         image=None,
         alpha=None,
@@ -216,9 +216,9 @@ def run_stages(
 def _view(
     decoded: Decoded, size: int, views: dict[int, tuple[Image.Image, Image.Image | None]]
 ) -> tuple[Image.Image, Image.Image | None]:
-    """The decoded image (and alpha) reduced by the largest whole factor that keeps its long side at
-    least `size`; made once per factor."""
-    factor = max(1, max(decoded.image.size) // size)
+    """The decoded image (and alpha) reduced for a stage that works at `size` (see view_factor); made
+    once per factor."""
+    factor = view_factor(max(decoded.image.size), size)
     if factor not in views:
         image, alpha = decoded.image, decoded.alpha
         views[factor] = (image, alpha) if factor == 1 else (image.reduce(factor), alpha and alpha.reduce(factor))
