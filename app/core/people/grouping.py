@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.core.people.compute import one_blas_thread
 from app.core.people.neighbours import neighbour_pairs
 
 DEFAULT_THRESHOLD = 0.625  # chosen on corpus/people: see the figures above
@@ -115,9 +116,14 @@ def group_faces(vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> np
     of the cross-pair distances below `threshold`). Deterministic: the same vectors in the same
     order give the same labels."""
     x = _check(vectors, threshold)
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return np.empty(0, dtype=np.int64)
+    with one_blas_thread():
+        return _average_linkage(x, threshold)
+
+
+def _average_linkage(x: np.ndarray, threshold: float) -> np.ndarray:
+    n = len(x)
     i, j, _ = neighbour_pairs(x, threshold, NEIGHBOURS)
     limit = threshold * threshold
     size = np.ones(n)

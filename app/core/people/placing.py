@@ -28,6 +28,7 @@ import numpy as np
 
 from app.core.catalog.models import CONFIRMED, SUGGESTED, UNNAMED
 from app.core.catalog.people import STATE_CODES, FaceVectorSet
+from app.core.people.compute import one_blas_thread
 from app.core.people.grouping import group_faces
 
 PLACED, SUGGESTED_CODE, CONFIRMED_CODE = STATE_CODES[UNNAMED], STATE_CODES[SUGGESTED], STATE_CODES[CONFIRMED]
@@ -136,11 +137,19 @@ class Placer:
         for row in np.flatnonzero(unnamed & (data.person == 0)):
             self.clusters.add(0, False, data.vectors[row : row + 1], int(data.ids[row]))
 
+    def adopt(self, groups: dict[int, int]) -> None:
+        """The groups this placer created (negative numbers) got these ids in the catalog."""
+        for number, group in groups.items():
+            c = self.clusters.index.pop(number, None)
+            if c is not None:
+                self.clusters.rename(c, group)
+
     def place(self, face: int, x: np.ndarray) -> list[Assignment]:
         """Where the face goes (and, when it forms a group with a face in none, where that one goes)."""
         c = self.clusters
         x = x.astype(np.float64)
-        link = c.linkage2(x)
+        with one_blas_thread():  # a 100k x 128 product: one thread beats OpenBLAS's hand-offs
+            link = c.linkage2(x)
         for person in self.rejected_by_face.get(face, ()):
             if person in c.index:
                 link[c.index[person]] = np.inf
@@ -160,15 +169,6 @@ class Placer:
             return [Assignment(mate, owner, UNNAMED), Assignment(face, owner, UNNAMED)]
         c.join(best, x)
         return [Assignment(face, owner, UNNAMED)]
-
-
-def plan_incremental(data: FaceVectorSet, threshold: float, rejected: set[tuple[int, int]]) -> list[Assignment]:
-    """Place the faces not placed yet, one by one, among the ones that are."""
-    placer = Placer(data, threshold, rejected)
-    out: list[Assignment] = []
-    for row in np.flatnonzero(data.state == 0):
-        out += placer.place(int(data.ids[row]), data.vectors[row])
-    return out
 
 
 def suggestions(
