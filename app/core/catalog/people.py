@@ -449,7 +449,8 @@ _PLACEMENTS = (
 )
 _APPLY_PLACEMENTS = f"""UPDATE face SET person_id = p.person_id, person_state = p.state, suggest_distance = p.distance
     FROM placement p WHERE face.id = p.face_id AND face.id IN (SELECT face_id FROM placement)
-    AND (face.person_state IS NULL OR face.person_state <> '{CONFIRMED}') AND NOT EXISTS (SELECT 1 FROM face_rejection r WHERE r.face_id = face.id AND r.person_id = p.person_id)"""
+    AND (face.person_state IS NULL OR face.person_state <> '{CONFIRMED}')
+    AND NOT EXISTS (SELECT 1 FROM face_rejection r WHERE r.face_id = face.id AND r.person_id = p.person_id)"""
 
 # "id IN (SELECT ...)": the faces are looked up by id; a join would have SQLite scan every face
 _PLACED_FACES = "SELECT photo_id, person_id FROM face WHERE id IN (SELECT face_id FROM placement)"
