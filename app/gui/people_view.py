@@ -10,10 +10,15 @@ chosen one's faces as tiles on the right. Built for naming a library from the ke
   after a yes: only the user ever merges people).
 
 The decisions are app.core.people.persons' (the CLI's `tessera people`), stored by the library's
-single writer; tiles are cut from the thumbnails by a background loader (face_tiles)."""
+single writer. They run on a background thread (a decision re-places faces over the whole library:
+~0.5 s at 100k faces), which also reads the new list; meanwhile the window stays live (browse, look)
+and says "Saving…"; the next decision waits for it. Tiles are cut from the thumbnails by a
+background loader (face_tiles)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -61,6 +66,8 @@ from app.core.catalog import people as catalog
 from app.core.catalog.models import SUGGESTED
 from app.core.catalog.people import LOOSE, FaceInfo, PersonSummary
 from app.core.people import persons
+from app.core.xmp.export import ExportReport
+from app.gui.bridge import JobRunner
 from app.gui.face_tiles import TILE, FaceCrops
 
 Index = QModelIndex | QPersistentModelIndex
@@ -71,6 +78,23 @@ FACES_SHOWN = 5000  # a person's faces shown at once (suggestions first): more i
 HINTS = (
     "↑↓ person    type a name, ⏎ to name    Y / N  is it them?    Del  not this person    M  merge    ⏎ on a face: open"
 )
+
+
+@dataclass
+class Listing:
+    """What the left-hand list shows: persons, groups, then the faces in no group; and the names."""
+
+    rows: list[PersonSummary]
+    names: list[str]
+
+
+def read_listing() -> Listing:
+    """Any thread: the list as the catalog has it now."""
+    rows = catalog.person_summaries()
+    loose = catalog.loose_count()
+    if loose:
+        rows.append(PersonSummary(LOOSE, None, loose))
+    return Listing(rows, catalog.person_names())
 
 
 def confirm_merge(parent: QWidget, names: list[str]) -> bool:
@@ -212,6 +236,7 @@ class FaceDelegate(QStyledItemDelegate):
 class PeopleWindow(QWidget):
     library_changed = Signal()  # names, merges, answers: the main window's sidebar and filters follow
     open_photo = Signal(int)  # photo id
+    decided = Signal()  # a decision is stored and shown (or failed: the hints say why)
 
     def __init__(self, lib: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -222,6 +247,8 @@ class PeopleWindow(QWidget):
         self.person_model = PersonListModel(self.crops, self)
         self.face_model = FaceGridModel(self.crops, self)
         self.current: PersonSummary | None = None
+        self.runner = JobRunner(self)  # the decisions' thread: one at a time
+        self._then: Callable[[Any, Listing], None] = lambda _value, _listing: None
 
         self.persons = QListView()
         self.persons.setModel(self.person_model)
@@ -294,6 +321,8 @@ class PeopleWindow(QWidget):
         layout.addWidget(self.hints)
 
     def _connect(self) -> None:
+        self.runner.finished.connect(self._stored)
+        self.runner.failed.connect(self._not_stored)
         self.crops.ready.connect(self.face_model.tile_ready)
         self.crops.ready.connect(self.person_model.cover_ready)
         self.persons.selectionModel().currentChanged.connect(lambda cur, _prev: self._show(cur))
@@ -315,16 +344,14 @@ class PeopleWindow(QWidget):
         self.faces.installEventFilter(self)
 
     # -- contents ---------------------------------------------------------------------------------
-    def reload(self, select: int | None = None, row: int | None = None) -> None:
-        """Read persons and groups again; select `select` (an id), else the row at `row`, else keep."""
+    def reload(self, select: int | None = None, row: int | None = None, listing: Listing | None = None) -> None:
+        """Show persons and groups again (`listing`, else read now); select `select` (an id), else
+        the row at `row`, else keep."""
         keep = select if select is not None else (self.current.id if self.current and row is None else None)
-        rows = catalog.person_summaries()
-        loose = catalog.loose_count()
-        if loose:
-            rows.append(PersonSummary(LOOSE, None, loose))
-        self.person_model.reset(rows)
+        listing = listing or read_listing()
+        self.person_model.reset(listing.rows)
         self.completer.setModel(None)
-        self.completer = QCompleter(catalog.person_names(), self)
+        self.completer = QCompleter(listing.names, self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.name_edit.setCompleter(self.completer)
         target = self.person_model.row_of(keep) if keep is not None else None
@@ -390,8 +417,45 @@ class PeopleWindow(QWidget):
         return [i.data(ItemRole) for i in self.faces.selectionModel().selectedIndexes()]
 
     # -- decisions --------------------------------------------------------------------------------
-    def _decided(self, select: int | None = None, row: int | None = None, message: str = "") -> None:
-        self.reload(select=select, row=row)
+    def _decide(self, work: Callable[[ExportReport], Any], then: Callable[[Any, Listing], None]) -> None:
+        """Run `work` (a decision; the sidecars it auto-writes reported into its argument) on the
+        decisions' thread, with the list read after it; `then(its value, the list)` on this thread."""
+        if self.runner.is_running():
+            self.hints.setText("Still saving the last decision: a moment…")
+            return
+
+        def job(_progress: Any, _cancelled: Any) -> tuple[Any, Listing, ExportReport]:
+            report = ExportReport()
+            value = work(report)
+            return value, read_listing(), report
+
+        self._then = then
+        self._set_busy(True)
+        self.runner.start(job)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.name_edit.setReadOnly(busy)
+        for button in (self.yes_button, self.no_button, self.remove_button, self.merge_button):
+            button.setEnabled(not busy)
+        if busy:
+            self.hints.setText("Saving…")
+
+    def _stored(self, result: tuple[Any, Listing, ExportReport]) -> None:
+        value, listing, report = result
+        self._set_busy(False)
+        self._then(value, listing)
+        if report.failed:
+            path, reason = report.failed[0]
+            self.hints.setText(f"{self.hints.text()}  Sidecar not updated for {path}: {reason}")
+        self.decided.emit()
+
+    def _not_stored(self, message: str) -> None:
+        self._set_busy(False)
+        self.hints.setText(message)
+        self.decided.emit()
+
+    def _decided(self, listing: Listing, select: int | None = None, row: int | None = None, message: str = "") -> None:
+        self.reload(select=select, row=row, listing=listing)
         if message:
             self.hints.setText(message)
         self.library_changed.emit()
@@ -401,43 +465,33 @@ class PeopleWindow(QWidget):
 
     def name_current(self) -> None:
         text = self.name_edit.text().strip()
-        if not text or self.current is None:
+        if not text or self.current is None or self.name_edit.isReadOnly():
             return
         if self.current.id == LOOSE:
             self._name_loose(text)
             return
-        was_group, row = self.current.name is None, self._row()
-        try:
-            pid = persons.name(self.lib, self.current.id, text)
-        except ValueError as exc:
-            self.hints.setText(str(exc))
-            return
-        if was_group:  # on to the next group: named persons sort first, so the next is at this row + 1
-            self._decided(row=self._next_group_row(row, pid), message=f"Named {text}.")
-        else:
-            self._decided(select=pid, message=f"Renamed to {text}.")
+        was_group, row, person = self.current.name is None, self._row(), self.current.id
+
+        def then(pid: int, listing: Listing) -> None:
+            if was_group:  # on to the next group: named persons sort first, so the next is at this row + 1
+                self._decided(listing, row=_next_group_row(listing.rows, row, pid), message=f"Named {text}.")
+            else:
+                self._decided(listing, select=pid, message=f"Renamed to {text}.")
+
+        self._decide(lambda report: persons.name(self.lib, person, text, sidecars=report), then)
 
     def _name_loose(self, text: str) -> None:
         """Faces in no group are named one selection at a time."""
-        faces = self._selected_faces()
+        faces = [f.id for f in self._selected_faces()]
         if not faces:
             self.hints.setText("Select the faces of that person first (Ctrl+click), then type the name.")
             return
-        try:
-            persons.name_faces(self.lib, [f.id for f in faces], text)
-        except ValueError as exc:
-            self.hints.setText(str(exc))
-            return
-        self._decided(select=LOOSE, message=f"Named {len(faces)} face(s) {text}.")
-        self.name_edit.setFocus()
 
-    def _next_group_row(self, row: int, named: int) -> int:
-        rows = catalog.person_summaries()
-        groups = [i for i, s in enumerate(rows) if s.name is None]
-        after = [i for i in groups if i >= row]
-        if after:
-            return after[0]
-        return groups[0] if groups else next((i for i, s in enumerate(rows) if s.id == named), 0)
+        def then(_pid: int, listing: Listing) -> None:
+            self._decided(listing, select=LOOSE, message=f"Named {len(faces)} face(s) {text}.")
+            self.name_edit.setFocus()
+
+        self._decide(lambda report: persons.name_faces(self.lib, faces, text, sidecars=report), then)
 
     def answer_yes(self) -> None:
         self._answer(persons.confirm, "{n} face(s) confirmed as {name}.")
@@ -451,25 +505,30 @@ class PeopleWindow(QWidget):
         ids = self.suggested_ids()
         if self.current is None or not ids:
             return
-        n = decide(self.lib, self.current.id, ids)
-        message = message.format(n=n, name=self.current.name)
-        current = self.current.id
-        rows = catalog.person_summaries()
-        here = next((s for s in rows if s.id == current), None)
-        if here is not None and here.suggested:
-            self._decided(select=current, message=message)
-            return
-        asking = next((s.id for s in rows if s.suggested), None)
-        group = next((s.id for s in rows if s.name is None), None)
-        self._decided(select=asking or group or current, message=message)
+        current, name = self.current.id, self.current.name
+
+        def then(n: int, listing: Listing) -> None:
+            said = message.format(n=n, name=name)
+            here = next((s for s in listing.rows if s.id == current), None)
+            if here is not None and here.suggested:
+                self._decided(listing, select=current, message=said)
+                return
+            asking = next((s.id for s in listing.rows if s.suggested), None)
+            group = next((s.id for s in listing.rows if s.name is None and s.id != LOOSE), None)
+            self._decided(listing, select=asking or group or current, message=said)
+
+        self._decide(lambda report: decide(self.lib, current, ids, sidecars=report), then)
 
     def remove_faces(self) -> None:
-        faces = self._selected_faces()
+        faces = [f.id for f in self._selected_faces()]
         if self.current is None or self.current.id == LOOSE or not faces:
             return
-        n = persons.reject(self.lib, self.current.id, [f.id for f in faces])
-        self._decided(
-            select=self.current.id, row=self._row(), message=f"{n} face(s) taken out of {self.current.label}."
+        current, label, row = self.current.id, self.current.label, self._row()
+        self._decide(
+            lambda report: persons.reject(self.lib, current, faces, sidecars=report),
+            lambda n, listing: self._decided(
+                listing, select=current, row=row, message=f"{n} face(s) taken out of {label}."
+            ),
         )
 
     def merge_selected(self) -> None:
@@ -482,8 +541,11 @@ class PeopleWindow(QWidget):
         named = [s.name for s in chosen if s.name]
         if len(named) > 1 and not confirm_merge(self, [s.label for s in chosen]):
             return
-        pid = persons.merge(self.lib, [s.id for s in chosen])
-        self._decided(select=pid, message=f"Merged {len(chosen)} into {chosen[0].label}.")
+        ids, label = [s.id for s in chosen], chosen[0].label
+        self._decide(
+            lambda report: persons.merge(self.lib, ids, sidecars=report),
+            lambda pid, listing: self._decided(listing, select=pid, message=f"Merged {len(ids)} into {label}."),
+        )
 
     # -- keys -------------------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -510,5 +572,18 @@ class PeopleWindow(QWidget):
         return super().eventFilter(obj, event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner.is_running():  # the decision being stored finishes; the main window follows
+            self.runner.wait()
+            self.library_changed.emit()
         self.crops.close()
         super().closeEvent(event)
+
+
+def _next_group_row(rows: list[PersonSummary], row: int, named: int) -> int:
+    """The row of the group after `row` (the one just named has left it), else the first group, else
+    the person just named."""
+    groups = [i for i, s in enumerate(rows) if s.name is None and s.id != LOOSE]
+    after = [i for i in groups if i >= row]
+    if after:
+        return after[0]
+    return groups[0] if groups else next((i for i, s in enumerate(rows) if s.id == named), 0)

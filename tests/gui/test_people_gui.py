@@ -5,6 +5,7 @@ viewer, filter the grid by person from the sidebar and the filter bar (all or an
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
@@ -18,6 +19,7 @@ from app.gui.people_view import ItemRole, PeopleWindow
 from app.gui.viewer import Viewer
 from tests.gui.conftest import run_import
 
+DECISION_MS = 60_000
 KPA = ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg", "anne_helene.jpg", "grand_canyon_1.jpg")
 
 
@@ -35,6 +37,12 @@ def _people(qtbot, window) -> PeopleWindow:
     win.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=3000)
     return win
+
+
+def _decide(qtbot, win: PeopleWindow, act) -> None:  # type: ignore[no-untyped-def]
+    """Do what starts a decision, and wait until it is stored (on the decisions' thread) and shown."""
+    with qtbot.waitSignal(win.decided, timeout=DECISION_MS):
+        act()
 
 
 def _select_persons(win: PeopleWindow, ids: list[int]) -> None:
@@ -57,13 +65,13 @@ def test_name_groups_from_the_keyboard_then_filter_by_person(qtbot, window, corp
     assert {f.id for f in first} == {f.id for f in catalog.faces_of_person(groups[0].id)}
     # type a name, Enter: the group is that person now, and the next group comes up
     qtbot.keyClicks(win.name_edit, "Jesper")
-    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.name_edit, Qt.Key.Key_Return))
     jesper = Person.get(Person.name == "Jesper")
     assert _faces_of(jesper.id) == {f.id for f in first}
     assert win.current is not None and win.current.name is None and win.current.id == groups[1].id
     second = win.face_model.faces
     qtbot.keyClicks(win.name_edit, "Anne Helene")
-    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.name_edit, Qt.Key.Key_Return))
     anne = Person.get(Person.name == "Anne Helene")
     assert _faces_of(anne.id) == {f.id for f in second}
     # the sidebar lists them with their photos; a click filters the grid by that person
@@ -89,12 +97,41 @@ def test_name_groups_from_the_keyboard_then_filter_by_person(qtbot, window, corp
     assert any(t.startswith("Jesper") for t in texts) and any(t.startswith("Anne Helene") for t in texts)
 
 
+def test_a_decision_is_stored_off_the_gui_thread(qtbot, window, corpus: Path, tmp_path: Path) -> None:
+    run_import(qtbot, window, _photos(tmp_path, corpus))
+    win = _people(qtbot, window)
+    groups = [s for s in catalog.person_summaries() if s.name is None]
+    first = {f.id for f in win.face_model.faces}
+    # the catalog's writer is held: the decision waits for it, the window must not
+    release = threading.Event()
+    held = window.lib.writer.submit(lambda: release.wait(60))
+    qtbot.keyClicks(win.name_edit, "Jesper")
+    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    assert win.runner.is_running() and win.hints.text() == "Saving…" and win.name_edit.isReadOnly()
+    assert Person.get_or_none(Person.name == "Jesper") is None
+    # meanwhile the window is live: another group can be looked at
+    win.persons.setCurrentIndex(win.person_model.index(win.person_model.row_of(groups[1].id)))
+    assert {f.id for f in win.face_model.faces} == {f.id for f in catalog.faces_of_person(groups[1].id)}
+    # and a second decision waits its turn: refused with a word, nothing else happens
+    _select_persons(win, [groups[1].id, groups[2].id])
+    win.merge_selected()
+    assert "Still saving" in win.hints.text()
+    with qtbot.waitSignal(win.decided, timeout=DECISION_MS):
+        release.set()
+    assert held.result(5) is True
+    jesper = Person.get(Person.name == "Jesper")
+    assert _faces_of(jesper.id) == first
+    assert win.hints.text() == "Named Jesper." and not win.name_edit.isReadOnly()
+    assert all(Person.get_or_none(Person.id == g.id) is not None for g in groups[1:3])  # not merged
+    assert window.sidebar.find("person", jesper.id) is not None  # the main window followed
+
+
 def test_answer_suggestions_with_y_and_n(qtbot, window, corpus: Path, tmp_path: Path) -> None:
     folder = _photos(tmp_path, corpus, KPA[:4])
     run_import(qtbot, window, folder)
     win = _people(qtbot, window)
     qtbot.keyClicks(win.name_edit, "Jesper")
-    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.name_edit, Qt.Key.Key_Return))
     jesper = Person.get(Person.name == "Jesper")
     named = _faces_of(jesper.id)
     # a new photo of him: the import asks, it does not decide
@@ -110,14 +147,14 @@ def test_answer_suggestions_with_y_and_n(qtbot, window, corpus: Path, tmp_path: 
     no = win.face_model.faces[0].id
     win.faces.selectionModel().select(win.face_model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
     win.faces.setFocus()
-    qtbot.keyClick(win.faces, Qt.Key.Key_N)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.faces, Qt.Key.Key_N))
     assert FaceRejection.select().where((FaceRejection.face == no) & (FaceRejection.person == jesper.id)).exists()
     assert no not in _faces_of(jesper.id, SUGGESTED) | _faces_of(jesper.id)
     rest = asked - {no}
     if rest:
         win.persons.setCurrentIndex(win.person_model.index(win.person_model.row_of(jesper.id)))
         win.faces.setFocus()
-        qtbot.keyClick(win.faces, Qt.Key.Key_Y)
+        _decide(qtbot, win, lambda: qtbot.keyClick(win.faces, Qt.Key.Key_Y))
     assert _faces_of(jesper.id) == named | rest and not _faces_of(jesper.id, SUGGESTED)
     assert not win.question.isVisible() or win.current.id != jesper.id
 
@@ -132,7 +169,7 @@ def test_merge_selected_groups_with_m(qtbot, window, corpus: Path, tmp_path: Pat
             win.person_model.index(win.person_model.row_of(s.id)), QItemSelectionModel.SelectionFlag.Select
         )
     win.persons.setFocus()
-    qtbot.keyClick(win.persons, Qt.Key.Key_M)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.persons, Qt.Key.Key_M))
     merged = {f.id for f in Face.select().where(Face.person == a.id)}
     assert len(merged) == a.faces + b.faces and Person.get_or_none(Person.id == b.id) is None
     # two named persons only merge after a yes
@@ -140,7 +177,7 @@ def test_merge_selected_groups_with_m(qtbot, window, corpus: Path, tmp_path: Pat
     for s, name in ((a, "Jesper"), (c, "Jesper P.")):
         win.persons.setCurrentIndex(win.person_model.index(win.person_model.row_of(s.id)))
         qtbot.keyClicks(win.name_edit, name)
-        qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+        _decide(qtbot, win, lambda: qtbot.keyClick(win.name_edit, Qt.Key.Key_Return))
         named.append(Person.get(Person.name == name).id)
     asked: list[list[str]] = []
     monkeypatch.setattr(people_view, "confirm_merge", lambda _parent, names: asked.append(names) or False)
@@ -197,7 +234,7 @@ def test_faces_in_no_group_are_named_a_selection_at_a_time(qtbot, window, corpus
     win.faces.selectionModel().select(win.face_model.index(len(win.face_model.faces) - 1),
                                       QItemSelectionModel.SelectionFlag.ClearAndSelect)  # fmt: skip
     win.faces.setFocus()
-    qtbot.keyClick(win.faces, Qt.Key.Key_Delete)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.faces, Qt.Key.Key_Delete))
     assert out not in {f.id for f in Face.select().where(Face.person == group.id)}
     alone = {f.id for f in Face.select().where(Face.person.is_null())}
     assert out in alone
@@ -211,7 +248,7 @@ def test_faces_in_no_group_are_named_a_selection_at_a_time(qtbot, window, corpus
     assert Person.get_or_none(Person.name == "Stranger") is None and "Select the faces" in win.hints.text()
     first = win.face_model.faces[0].id
     win.faces.selectionModel().select(win.face_model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
-    qtbot.keyClick(win.name_edit, Qt.Key.Key_Return)
+    _decide(qtbot, win, lambda: qtbot.keyClick(win.name_edit, Qt.Key.Key_Return))
     named = Face.get_by_id(first)
     assert named.person.name == "Stranger" and named.person_state == CONFIRMED
     assert first not in {f.id for f in catalog.loose_faces()}
