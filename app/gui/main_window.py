@@ -34,7 +34,7 @@ from app.core import trash
 from app.core.analysis.pipeline import Progress
 from app.core.catalog import facets, queries
 from app.core.catalog.models import Photo
-from app.core.catalog.people import person_label, person_summaries
+from app.core.catalog.people import PEOPLE, person_label, person_summaries
 from app.core.catalog.places import place_names
 from app.core.catalog.queries import Filter
 from app.core.catalog.roots import local_path
@@ -725,6 +725,8 @@ class MainWindow(QMainWindow):
         else:
             self.refresh_all()
         self.inspector.show_photo(self.inspector.photo_id)
+        if PEOPLE in changes.whats and self.people_window is not None:
+            self.people_window.reload()  # names, merges and answers given elsewhere
         self.statusBar().showMessage(describe_changes(changes), 5000)
 
     def backup_catalog(self) -> None:

@@ -16,12 +16,24 @@ from pathlib import Path
 import pytest
 
 from app.core import tags
-from app.core.catalog import duplicates
+from app.core.catalog import duplicates, people
 from app.core.catalog.changes import ChangeFeed
 from app.core.catalog.connection import open_catalog
 from app.core.catalog.copy import copy_catalog
 from app.core.catalog.engine import CatalogLocation
-from app.core.catalog.models import ALL_MODELS, AnalysisClaim, ChangeLog, Photo, PhotoTag, StageState, Tag
+from app.core.catalog.models import (
+    ALL_MODELS,
+    CONFIRMED,
+    SUGGESTED,
+    AnalysisClaim,
+    ChangeLog,
+    Face,
+    Person,
+    Photo,
+    PhotoTag,
+    StageState,
+    Tag,
+)
 from app.core.catalog.writer import CatalogWriter
 from app.core.library import Library
 from app.core.trash import trash_photos
@@ -261,3 +273,52 @@ def test_unknown_catalog_server_is_a_clear_error(tmp_path: Path) -> None:
     _, err = bad.communicate(timeout=120)
     assert bad.returncode == 1 and "cannot open the studio catalog postgresql://nobody@127.0.0.1:1/none" in err
     assert "Traceback" not in err
+
+
+# -- people -------------------------------------------------------------------------------------------
+KPHOTOALBUM = ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg", "anne_helene.jpg", "grand_canyon_1.jpg")
+
+
+def _photos_of(face_ids: set[int]) -> set[int]:
+    return {p for (p,) in Face.select(Face.photo).where(Face.id.in_(list(face_ids))).tuples()}
+
+
+@pytest.mark.timeout(900)
+def test_people_decisions_reach_the_other_workstation(tmp_path: Path, corpus: Path, catalog_url: str | None) -> None:
+    """Workstation b names, merges, confirms and rejects with `tessera people`; a's change feed (what its
+    views poll) hears of each, with the photos whose faces changed."""
+    folder = tmp_path / "a" / "photos"
+    folder.mkdir(parents=True)
+    for name in KPHOTOALBUM[:4]:
+        shutil.copy2(corpus / "people" / "kphotoalbum" / name, folder / name)
+    with Library.open(tmp_path / "lib") as mine:
+        mine.import_folders([folder], processes=1)
+        groups = [s for s in people.person_summaries() if s.name is None]
+        assert len(groups) >= 3
+        feed = ChangeFeed()
+
+        def b(*args: str) -> set[int]:
+            _finish(_tessera(tmp_path / "lib", "b", catalog_url, "people", *args))
+            seen = feed.poll()
+            assert "people" in seen.whats
+            return seen.photo_ids
+
+        first = {f.id for f in people.faces_of_person(groups[0].id)}
+        assert b("name", str(groups[0].id), "Jesper") == _photos_of(first)
+        jesper = Person.get(Person.name == "Jesper").id
+        assert {f.id for f in Face.select().where((Face.person == jesper) & (Face.person_state == CONFIRMED))} == first
+        both = {f.id for g in groups[1:3] for f in people.faces_of_person(g.id)}  # merged there: both's photos
+        assert b("merge", str(groups[1].id), str(groups[2].id)) == _photos_of(both)
+        assert {f.id for f in people.faces_of_person(groups[1].id)} == both
+        # a new photo of him here: a suggestion, which b confirms
+        shutil.copy2(corpus / "people" / "kphotoalbum" / "jesper_2.jpg", folder / "jesper_2.jpg")
+        mine.import_folders([folder], processes=1)
+        feed.poll()  # our own import: not news
+        asked = {f.id for f in Face.select().where((Face.person == jesper) & (Face.person_state == SUGGESTED))}
+        assert asked
+        assert _photos_of(asked) <= b("confirm", str(jesper))
+        assert {f.id for f in Face.select().where((Face.person == jesper) & (Face.person_state == CONFIRMED))} >= asked
+        out = min(first)
+        assert _photos_of({out}) <= b("reject", str(jesper), str(out))
+        assert Face.get_by_id(out).person_id != jesper
+        assert not feed.poll()  # each seen once

@@ -73,3 +73,31 @@ def test_open_studio_catalog_switches_to_the_server(qtbot, tmp_path: Path, pg_ur
         win.thumbs.close()
         studio_lib.close()
         lib.close()
+
+
+def test_a_name_given_on_another_workstation_reaches_the_people_window(
+    qtbot, tmp_path: Path, corpus: Path, pg_url: str
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("bar55.jpg", "bar55_2.jpg", "cold_water.jpg", "pool_2.jpg"):
+        shutil.copy2(corpus / "people" / "kphotoalbum" / name, photos / name)
+    lib = Library.open(tmp_path / "workstation-a", catalog=pg_url)
+    lib.import_folders([photos], processes=1)
+    win = _window(qtbot, lib, tmp_path)
+    try:
+        people = win.show_people()
+        group = people.current
+        assert group is not None and group.name is None
+        env = {**os.environ, "TESSERA_CATALOG": pg_url, "TESSERA_WORKSTATION": "b", "PYTHONPATH": str(ROOT)}
+        naming = ["people", "name", str(group.id), "Jesper"]
+        done = subprocess.run([sys.executable, "-m", "app", "--library", str(tmp_path / "workstation-b"), *naming],
+                              cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        qtbot.waitUntil(lambda: any(r.name == "Jesper" for r in people.person_model.rows), timeout=30_000)
+        jesper = next(r for r in people.person_model.rows if r.name == "Jesper")
+        assert jesper.faces == group.faces and win.sidebar.find("person", jesper.id) is not None
+        people.close()
+    finally:
+        win.thumbs.close()
+        lib.close()
