@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 from app.core.catalog.models import CONFIRMED, Face, Photo
 from app.core.library import Library
 from app.core.people import persons
-from app.core.xmp.export import export_sidecars
+from app.core.xmp.export import ExportReport, export_sidecars
 from tests.core.test_sidecars import LIGHTROOM
 
 KPA = "people/kphotoalbum"
@@ -184,3 +184,40 @@ def test_a_name_given_in_tessera_wins_over_the_sidecar(tmp_path: Path, corpus: P
         exiftool("-q", mwg([("J.", JESPER)], displayed_size(photo)), "-o", str(folder / "bar55.xmp"), str(photo))
         lib.import_folders([folder], processes=1)
         assert Face.get_by_id(jesper.id).person.name == "Jesper Pedersen"
+
+
+def _sidecar_names(sidecar: Path) -> dict[str, str]:
+    """Region name -> type, as exiftool reads the sidecar."""
+    info = json.loads(exiftool("-j", "-struct", "-RegionInfo", str(sidecar)))[0]
+    return {r["Name"]: r["Type"] for r in info.get("RegionInfo", {}).get("RegionList", [])}
+
+
+def test_people_decisions_write_sidecars_where_the_library_writes_them_as_you_edit(
+    tmp_path: Path, corpus: Path
+) -> None:
+    folder, _ = copy_photo(tmp_path, corpus)
+    sidecar = folder / "bar55.xmp"
+    sidecar.write_text(LIGHTROOM, encoding="utf-8")
+    pet = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=800,H=600,Unit=pixel},RegionList=[{Area={X=0.1,Y=0.9,"
+           "W=0.1,H=0.1,Unit=normalized},Name=Rex,Type=Pet}]}")  # fmt: skip
+    exiftool("-q", "-overwrite_original", pet, str(sidecar))
+    with Library.open(tmp_path / "lib") as lib:
+        lib.import_folders([folder], processes=1)
+        faces = list(Face.select())
+        jesper = next(f for f in faces if covers(f, JESPER))
+        anne = next(f for f in faces if covers(f, ANNE))
+        # the setting off (the default): a name stays in the catalog until export-xmp
+        persons.name_faces(lib, [anne.id], "Anne Helene")
+        assert _sidecar_names(sidecar) == {"Rex": "Pet"}
+        lib.set_auto_write_sidecars(True)
+        report = ExportReport()
+        persons.name_faces(lib, [jesper.id], "Jesper", sidecars=report)
+        assert report.written == [str(sidecar)] and not report.failed
+        assert _sidecar_names(sidecar) == {"Rex": "Pet", "Jesper": "Face", "Anne Helene": "Face"}
+        person = Face.get_by_id(jesper.id).person_id
+        persons.name(lib, person, "Jesper Pedersen")  # a new name replaces the old one
+        assert _sidecar_names(sidecar) == {"Rex": "Pet", "Jesper Pedersen": "Face", "Anne Helene": "Face"}
+        persons.reject(lib, person, [jesper.id])  # not him after all: his region goes, the rest stays
+        assert _sidecar_names(sidecar) == {"Rex": "Pet", "Anne Helene": "Face"}
+    info = json.loads(exiftool("-j", "-Rating", "-Label", "-XMP-crs:all", str(sidecar)))[0]
+    assert info["Rating"] == 3 and info["Label"] == "Red" and info["Exposure2012"] == "+0.35"  # Lightroom's kept
