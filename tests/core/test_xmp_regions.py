@@ -59,6 +59,16 @@ def mwg(regions: list[tuple[str, tuple[float, float, float, float]]], size: tupl
     return f"-XMP-mwg-rs:RegionInfo={{AppliedToDimensions={{W={w},H={h},Unit=pixel}},RegionList=[{items}]}}"
 
 
+def lightroom_sidecar_with_a_pet(folder: Path) -> Path:
+    """bar55.xmp as Lightroom writes it (rating 3, label Red, develop settings), plus a pet region."""
+    sidecar = folder / "bar55.xmp"
+    sidecar.write_text(LIGHTROOM, encoding="utf-8")
+    pet = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=800,H=600,Unit=pixel},RegionList=[{Area={X=0.1,Y=0.9,"
+           "W=0.1,H=0.1,Unit=normalized},Name=Rex,Type=Pet}]}")  # fmt: skip
+    exiftool("-q", "-overwrite_original", pet, str(sidecar))
+    return sidecar
+
+
 def named_faces(filename: str) -> dict[str, Face]:
     rows = Face.select().join(Photo).where((Photo.filename == filename) & (Face.person_state == CONFIRMED))
     return {f.person.name: f for f in rows}
@@ -137,12 +147,7 @@ def test_regions_on_a_photo_stored_sideways(tmp_path: Path, corpus: Path, frame:
 
 def test_export_writes_mwg_regions_that_exiftool_reads_back(tmp_path: Path, corpus: Path) -> None:
     folder, photo = copy_photo(tmp_path, corpus)
-    # a Lightroom sidecar with a pet region: both must survive our export
-    sidecar = folder / "bar55.xmp"
-    sidecar.write_text(LIGHTROOM, encoding="utf-8")
-    pet = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=800,H=600,Unit=pixel},RegionList=[{Area={X=0.1,Y=0.9,"
-           "W=0.1,H=0.1,Unit=normalized},Name=Rex,Type=Pet}]}")  # fmt: skip
-    exiftool("-q", "-overwrite_original", pet, str(sidecar))
+    sidecar = lightroom_sidecar_with_a_pet(folder)  # both must survive our export
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         faces = {f.id: f for f in Face.select()}
@@ -196,11 +201,7 @@ def test_people_decisions_write_sidecars_where_the_library_writes_them_as_you_ed
     tmp_path: Path, corpus: Path
 ) -> None:
     folder, _ = copy_photo(tmp_path, corpus)
-    sidecar = folder / "bar55.xmp"
-    sidecar.write_text(LIGHTROOM, encoding="utf-8")
-    pet = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=800,H=600,Unit=pixel},RegionList=[{Area={X=0.1,Y=0.9,"
-           "W=0.1,H=0.1,Unit=normalized},Name=Rex,Type=Pet}]}")  # fmt: skip
-    exiftool("-q", "-overwrite_original", pet, str(sidecar))
+    sidecar = lightroom_sidecar_with_a_pet(folder)
     with Library.open(tmp_path / "lib") as lib:
         lib.import_folders([folder], processes=1)
         faces = list(Face.select())
