@@ -111,6 +111,8 @@ def main() -> None:
         print(f"  update_people after one new face was stored: median {np.median(runs[:, 0]):.1f} ms "
               f"(CPU {np.median(runs[:, 1]):.1f} ms), p95 {np.percentile(runs[:, 0], 95):.1f} ms "
               f"({len(runs)} runs; finding it, placing it, the writer's commit)")  # fmt: skip
+        timed("a decision: name a group (store, re-place, suggest)",
+              lambda: persons.name(lib, groups[NAMED].id, "Someone"))  # fmt: skip
         timed("person_summaries (sidebar and People list)", catalog.person_summaries)
         open_s = _people_window_open(lib)
         own, _ = peak_rss_mb()

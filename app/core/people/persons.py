@@ -125,6 +125,8 @@ def _plan(
     if regroup or (unplaced > 0 and unplaced >= REGROUP_SHARE * free):
         return data, plan_regroup(data, limit, rejected), True, None
     found = _new_suggestions(data, limit, rejected, suggest_for)
+    if not unplaced:  # a decision that freed no face: no placer to build (the next run builds one)
+        return data, found, False, None
     placer = Placer(data, limit, rejected)
     return data, found + _place_all(placer, data, np.flatnonzero(data.state == 0)), False, _Index(token, placer)
 

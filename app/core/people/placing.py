@@ -65,23 +65,26 @@ class _Clusters:
         return len(self.owner)
 
     def add(self, owner: int, named: bool, vectors: np.ndarray, face: int = 0) -> int:
-        n = len(self.owner)
-        if n == len(self.size):  # grow by doubling: appending stays O(1) on average
+        """One cluster of these faces; returns its number."""
+        self.extend(np.array([owner]), np.array([named]), np.array([face]), *_stats(vectors, np.zeros(len(vectors))))
+        return len(self.owner) - 1
+
+    def extend(self, owner: np.ndarray, named: np.ndarray, face: np.ndarray, size: np.ndarray, mean: np.ndarray,
+               spread: np.ndarray) -> None:  # fmt: skip
+        """Clusters from their owners, names, single faces (else 0) and statistics (see _stats)."""
+        n, m = len(self.owner), len(owner)
+        if n + m > len(self.size):  # grow by doubling at least: appending stays O(1) on average
+            more = max(n + m, 2 * len(self.size)) - len(self.size)
             self.size, self.norm2, self.spread = (
-                np.concatenate((a, np.zeros(n))) for a in (self.size, self.norm2, self.spread)
+                np.concatenate((a, np.zeros(more))) for a in (self.size, self.norm2, self.spread)
             )
-            self.mean = np.concatenate((self.mean, np.zeros_like(self.mean)))
-        self.owner.append(owner)
-        self.named.append(named)
-        self.face.append(face)
-        if owner:
-            self.index[owner] = n
-        mean = vectors.mean(axis=0, dtype=np.float64)
-        self.size[n] = len(vectors)
-        self.mean[n] = mean
-        self.norm2[n] = float(mean @ mean)
-        self.spread[n] = float(((vectors - mean) ** 2).sum(axis=1).mean())
-        return n
+            self.mean = np.concatenate((self.mean, np.zeros((more, self.mean.shape[1]), self.mean.dtype)))
+        self.owner += owner.tolist()
+        self.named += named.tolist()
+        self.face += face.tolist()
+        self.index.update((o, n + k) for k, o in enumerate(owner.tolist()) if o)
+        self.size[n : n + m], self.mean[n : n + m], self.spread[n : n + m] = size, mean, spread
+        self.norm2[n : n + m] = np.einsum("ij,ij->i", mean, mean)
 
     def join(self, c: int, x: np.ndarray) -> None:
         """Add one face to cluster c: its mean and spread follow exactly."""
@@ -105,37 +108,39 @@ class _Clusters:
         )
 
 
-def _members(data: FaceVectorSet, mask: np.ndarray) -> dict[int, np.ndarray]:
-    """Row indices of the faces under `mask`, by person/group id."""
-    rows = np.flatnonzero(mask)
-    if not len(rows):
-        return {}
-    order = np.argsort(data.person[rows], kind="stable")
-    rows = rows[order]
-    owners, starts = np.unique(data.person[rows], return_index=True)
-    return {int(o): part for o, part in zip(owners, np.split(rows, starts[1:]), strict=True)}
+def _stats(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(size, mean, spread) of the faces of each label, labels in increasing order (one sort and two
+    sums over all of them: 100k faces in ~0.1 s, where a cluster at a time took ~1 s)."""
+    if not len(labels):
+        return np.zeros(0), np.zeros((0, vectors.shape[1])), np.zeros(0)
+    order = np.argsort(labels, kind="stable")
+    v = vectors[order].astype(np.float64)
+    _, starts, size = np.unique(labels[order], return_index=True, return_counts=True)
+    mean = np.add.reduceat(v, starts, axis=0) / size[:, None]
+    squares = np.add.reduceat(np.einsum("ij,ij->i", v, v), starts) / size
+    return size.astype(np.float64), mean, np.maximum(squares - np.einsum("ij,ij->i", mean, mean), 0.0)
 
 
 class Placer:
     """The library's persons, groups and single faces, ready to place new faces one at a time."""
 
     def __init__(self, data: FaceVectorSet, threshold: float, rejected: set[tuple[int, int]]) -> None:
-        self.data = data
         self.limit = threshold * threshold
         self.rejected_by_face: dict[int, set[int]] = {}
         for face, person in rejected:
             self.rejected_by_face.setdefault(face, set()).add(person)
         self.clusters = _Clusters(data.vectors.shape[1])
         self._next_group = -1
-        confirmed = data.state == CONFIRMED_CODE
-        for owner, rows in _members(data, confirmed & (data.person > 0)).items():
-            self.clusters.add(owner, owner in data.named, data.vectors[rows])
+        named = np.isin(data.person, list(data.named))
         unnamed = data.state == PLACED
-        for owner, rows in _members(data, unnamed & (data.person > 0)).items():
-            if owner not in data.named:
-                self.clusters.add(owner, False, data.vectors[rows])
-        for row in np.flatnonzero(unnamed & (data.person == 0)):
-            self.clusters.add(0, False, data.vectors[row : row + 1], int(data.ids[row]))
+        for rows in ((data.state == CONFIRMED_CODE) & (data.person > 0), unnamed & (data.person > 0) & ~named):
+            owners = np.unique(data.person[rows])
+            stats = _stats(data.vectors[rows], data.person[rows])
+            self.clusters.extend(owners, np.isin(owners, list(data.named)), np.zeros(len(owners), np.int64), *stats)
+        alone = np.flatnonzero(unnamed & (data.person == 0))
+        ones = np.ones(len(alone))
+        self.clusters.extend(np.zeros(len(alone), np.int64), ones == 0, data.ids[alone], ones,
+                             data.vectors[alone].astype(np.float64), ones * 0.0)  # fmt: skip
 
     def adopt(self, groups: dict[int, int]) -> None:
         """The groups this placer created (negative numbers) got these ids in the catalog."""
@@ -181,19 +186,20 @@ def suggestions(
     """row -> (person, distance) for the faces among `rows` closer than the threshold to a named
     person (to one of `only`, when given)."""
     candidates = data.named if only is None else data.named & only
-    people = _members(data, (data.state == CONFIRMED_CODE) & np.isin(data.person, list(candidates)))
-    if not people or not len(rows):
+    theirs = (data.state == CONFIRMED_CODE) & np.isin(data.person, list(candidates))
+    if not theirs.any() or not len(rows):
         return {}
-    ids = list(people)
-    means = np.stack([data.vectors[people[p]].mean(axis=0, dtype=np.float64) for p in ids])
-    spread = np.array([((data.vectors[people[p]] - means[k]) ** 2).sum(axis=1).mean() for k, p in enumerate(ids)])
-    x = data.vectors[rows].astype(np.float64)
-    link = (x * x).sum(axis=1)[:, None] - 2.0 * x @ means.T + (means * means).sum(axis=1)[None, :] + spread[None, :]
-    row_of = {int(data.ids[row]): i for i, row in enumerate(rows)}
+    ids = np.unique(data.person[theirs]).tolist()
+    _, means, spread = _stats(data.vectors[theirs], data.person[theirs])
+    x = data.vectors[rows]  # float32 products: 100k faces in ~0.1 s; distances move by ~1e-6
+    link = np.einsum("ij,ij->i", x, x)[:, None] - 2.0 * (x @ means.T.astype(np.float32))
+    link += (np.einsum("ij,ij->i", means, means) + spread)[None, :]
+    faces = data.ids[rows]  # increasing, as rows are
     column_of = {p: k for k, p in enumerate(ids)}
     for face, person in rejected:  # never to a person the face was said not to be
-        if face in row_of and person in column_of:
-            link[row_of[face], column_of[person]] = np.inf
+        at = int(np.searchsorted(faces, face))
+        if at < len(faces) and faces[at] == face and person in column_of:
+            link[at, column_of[person]] = np.inf
     best = np.argmin(link, axis=1)
     value = link[np.arange(len(rows)), best]
     return {int(rows[i]): (ids[best[i]], float(np.sqrt(max(value[i], 0.0))))
