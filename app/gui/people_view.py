@@ -11,7 +11,7 @@ chosen one's faces as tiles on the right. Built for naming a library from the ke
 
 The decisions are app.core.people.persons' (the CLI's `tessera people`), stored by the library's
 single writer. They run on a background thread (a decision re-places faces over the whole library:
-~0.5 s at 100k faces), which also reads the new list; meanwhile the window stays live (browse, look)
+~0.35 s of CPU at 100k faces), which also reads the new list; meanwhile the window stays live (browse, look)
 and says "Saving…"; the next decision waits for it. Tiles are cut from the thumbnails by a
 background loader (face_tiles)."""
 

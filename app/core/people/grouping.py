@@ -14,7 +14,7 @@ average below it. Then, round after round, every two groups that are each other'
 when closer than the threshold (the linkage is reducible, so that is what merging the closest pair
 one at a time does), and with them the groups whose nearest is one of the two: without that, a
 large group would take one face a round, thousands of rounds. 100k faces (a few persons with
-thousands of faces each) group in ~20 s of CPU on this machine (bench/people_grouping_bench.py).
+thousands of faces each) group in ~5.5 s of CPU on this machine (bench/people_grouping_bench.py).
 
 Measured on ../shared/corpus/people through the real pipeline (faces.py VERSION 2,
 face_descriptor.py; bench/people_eval.py; 53 of the 56 listed faces found, 71 faces grouped, 135
