@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Tessera — {lib.location.display if lib.is_studio else lib.root}")
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
+        self.naming = JobRunner(self)  # names given in the viewer, stored off the GUI thread
+        self.naming.finished.connect(self._face_named)
+        self.naming.failed.connect(lambda message: self.statusBar().showMessage(message, 10000))
         self._job_is_import = False  # what closing the window asks about (see closeEvent)
         self.thumbs = ThumbnailCache(lib.thumbs_dir, parent=self, locate=_photo_file)
         self.model = PhotoListModel(self)
@@ -455,11 +458,25 @@ class MainWindow(QMainWindow):
         return _present(self.people_window)
 
     def name_face(self, viewer: Viewer, face_id: int, name: str) -> None:
-        """A face named in the viewer: confirmed as that person, shown at once everywhere."""
-        persons.name_faces(self.lib, [face_id], name)
-        viewer.show_faces()
+        """A face named in the viewer: confirmed as that person in the background (a decision places
+        faces again over the whole library), then shown everywhere."""
+        if self.naming.is_running():
+            self.statusBar().showMessage("Still saving the last name: a moment…", 5000)
+            return
+
+        def job(_progress: Any, _cancelled: Any) -> tuple[str, ExportReport]:
+            report = ExportReport()
+            persons.name_faces(self.lib, [face_id], name, sidecars=report)
+            return name, report
+
+        self.statusBar().showMessage(f"Naming {name}…")
+        self.naming.start(job)
+
+    def _face_named(self, result: tuple[str, ExportReport]) -> None:
+        name, report = result
         self.statusBar().showMessage(f"Named {name}", 5000)
-        self.people_changed()
+        self.people_changed()  # the viewers show the name too
+        self._sidecar_outcome(report)
 
     def people_changed(self) -> None:
         """Names changed: the sidebar, the person filter's names, the inspector and the viewers follow."""
@@ -769,6 +786,7 @@ class MainWindow(QMainWindow):
                     return
             self.runner.cancel()
             self.runner.wait(60)
+        self.naming.wait()  # a name being stored is kept (the writer has it already)
         self._save_settings()
         self.changes.stop()
         for viewer in list(self.viewers):

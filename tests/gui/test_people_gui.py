@@ -202,7 +202,8 @@ def test_click_a_face_in_the_viewer_to_name_it(qtbot, window, corpus: Path, tmp_
     dialog = viewer.name_dialog
     assert dialog is not None and dialog.isVisible()
     dialog.setTextValue("Anne Helene")
-    dialog.accept()
+    with qtbot.waitSignal(window.naming.finished, timeout=DECISION_MS):  # stored in the background
+        dialog.accept()
     named = Face.get_by_id(face.id)
     assert named.person.name == "Anne Helene" and named.person_state == CONFIRMED
     labels = [child.text() for item in viewer.view.face_items for child in item.childItems() if hasattr(child, "text")]
