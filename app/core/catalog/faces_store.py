@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.core.catalog.models import CONFIRMED, DETECTED, Face, FaceRejection, FaceVector, Photo
-from app.core.catalog.people import find_person, person_named
+from app.core.catalog.people import bump_generation, find_person, person_named
 from app.core.records import FaceRegion, FaceVectors
 from app.core.xmp.regions import displayed
 
@@ -73,6 +73,7 @@ def store_faces(photo_id: int, faces: Sequence[Any]) -> list[int]:
     boxes = [(f.x, f.y, f.w, f.h) for f in faces]
     matched = match_boxes(boxes, [(o.x, o.y, o.w, o.h) for o in old])
     ids: list[int] = []
+    unplaced = False  # a placed face lost its place: placers kept in memory are out of date
     for i, f in enumerate(faces):
         columns = {"x": f.x, "y": f.y, "w": f.w, "h": f.h, "score": f.score, "source": DETECTED,
                    "landmarks_json": _landmarks(f.landmarks)}  # fmt: skip
@@ -84,12 +85,15 @@ def store_faces(photo_id: int, faces: Sequence[Any]) -> list[int]:
             FaceVector.delete().where(FaceVector.face == row.id).execute()
             if row.person_state != CONFIRMED:
                 columns.update(person=None, person_state=None, suggest_distance=None)
+                unplaced = unplaced or row.person_state is not None
         Face.update(**columns).where(Face.id == row.id).execute()
         ids.append(row.id)
     kept = set(matched.values())
     gone = [o.id for j, o in enumerate(old) if j not in kept and o.person_state != CONFIRMED]
     if gone:
         Face.delete().where(Face.id.in_(gone)).execute()
+    if unplaced or any(o.person_state is not None for o in old if o.id in gone):
+        bump_generation()
     _count_faces(photo_id)
     return ids
 
@@ -105,7 +109,8 @@ def forget_faces(photo_id: int) -> None:
     named = Face.select(Face.id).where((Face.photo == photo_id) & (Face.person_state == CONFIRMED))
     FaceVector.delete().where(FaceVector.face.in_(named)).execute()
     unnamed = (Face.person_state != CONFIRMED) | Face.person_state.is_null()
-    Face.delete().where((Face.photo == photo_id) & unnamed).execute()
+    if Face.delete().where((Face.photo == photo_id) & unnamed).execute():
+        bump_generation()
 
 
 def store_vectors(face_ids: Sequence[int], vectors: FaceVectors) -> None:
@@ -167,4 +172,5 @@ def apply_regions(
         changed += 1
     if changed:
         _count_faces(photo_id)
+        bump_generation()  # names from XMP: placers kept in memory do not know them
     return changed
