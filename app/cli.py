@@ -507,14 +507,18 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 
 def cmd_people(args: argparse.Namespace) -> int:
+    from app.core.xmp.export import ExportReport
+
+    sidecars = ExportReport()  # written as the user decides, where the library asks for it
     with _open_library(args) as lib:
         try:
-            message = cli_people.run(lib, args)
+            message = cli_people.run(lib, args, sidecars)
         except cli_people.PeopleUsage as exc:
             raise UsageFailure(str(exc)) from exc
     if message:
         print(message)
-    return EXIT_OK
+    _report_failures(sidecars.failed)
+    return EXIT_FAILED if sidecars.failed else EXIT_OK
 
 
 def _edited(summary: str, reports: list[Any]) -> int:

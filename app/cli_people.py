@@ -44,20 +44,22 @@ def add_parser(add: Callable[..., argparse.ArgumentParser], func: Callable[[argp
     )
 
 
-def run(lib: Any, args: argparse.Namespace) -> str | None:
-    """Do the action (None: list). Returns what to print, or None when the listing was printed."""
+def run(lib: Any, args: argparse.Namespace, sidecars: Any = None) -> str | None:
+    """Do the action (None: list). Returns what to print, or None when the listing was printed. The
+    sidecars a decision auto-writes are reported into `sidecars` (an ExportReport)."""
     from peewee import DoesNotExist
 
     from app.core.people import persons
 
     lib.place_new_faces()  # faces an interrupted analysis left unplaced
+    report = {"sidecars": sidecars}
     actions: dict[str, Callable[[], str]] = {
-        "name": lambda: f"{args.name}: person {persons.name(lib, args.id, args.name)}",
-        "merge": lambda: f"merged into {persons.merge(lib, args.ids)}",
-        "confirm": lambda: f"{persons.confirm(lib, args.id, args.faces or None)} face(s) confirmed",
-        "reject": lambda: f"{persons.reject(lib, args.id, args.faces)} face(s) taken out of {args.id}",
-        "name-face": lambda: f"face {args.face}: person {persons.name_faces(lib, [args.face], args.name)}",
-        "forget": lambda: f"{persons.forget(lib, args.id)} face(s) unnamed",
+        "name": lambda: f"{args.name}: person {persons.name(lib, args.id, args.name, **report)}",
+        "merge": lambda: f"merged into {persons.merge(lib, args.ids, **report)}",
+        "confirm": lambda: f"{persons.confirm(lib, args.id, args.faces or None, **report)} face(s) confirmed",
+        "reject": lambda: f"{persons.reject(lib, args.id, args.faces, **report)} face(s) taken out of {args.id}",
+        "name-face": lambda: f"face {args.face}: person {persons.name_faces(lib, [args.face], args.name, **report)}",
+        "forget": lambda: f"{persons.forget(lib, args.id, **report)} face(s) unnamed",
         "regroup": lambda: (
             persons.set_threshold(lib, args.threshold) if args.threshold else persons.update_people(lib, regroup=True)
         ).summary(),

@@ -113,3 +113,26 @@ def test_people_usage_errors(capsys: pytest.CaptureFixture[str], libdir: Path) -
     code, _, err = run(capsys, *lib, "search", "--person", "Nobody")
     assert code == 2 and "no person named 'Nobody'" in err
     assert run(capsys, *lib, "people", "regroup", "--threshold", "7")[0] == 2
+
+
+def test_a_name_given_on_the_command_line_reaches_the_sidecar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, corpus: Path
+) -> None:
+    """Where the library writes sidecars as the user edits, `people name-face` does too (exiftool reads it)."""
+    from app.core.catalog.models import Face
+    from app.core.library import Library
+    from tests.core.test_xmp_regions import exiftool
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy2(corpus / "people" / "kphotoalbum" / "bar55.jpg", photos / "bar55.jpg")
+    code, _, err = run(capsys, "--library", str(tmp_path / "lib"), "import", "--quiet", str(photos))
+    assert code == 0, err
+    with Library.open(tmp_path / "lib") as lib:
+        lib.set_auto_write_sidecars(True)
+        face = Face.select().order_by(Face.score.desc()).first().id
+    code, out, err = run(capsys, "--library", str(tmp_path / "lib"), "people", "name-face", str(face), "Jesper")
+    assert code == 0 and out.startswith(f"face {face}: person "), err
+    (sidecar,) = photos.glob("*.xmp")  # a new one (bar55.jpg.xmp, as darktable names them)
+    info = json.loads(exiftool("-j", "-struct", "-RegionInfo", str(sidecar)))[0]
+    assert [(r["Name"], r["Type"]) for r in info["RegionInfo"]["RegionList"]] == [("Jesper", "Face")]
