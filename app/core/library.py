@@ -32,6 +32,7 @@ from app.core.records import Task
 
 ENV_VAR = "TESSERA_LIBRARY"
 CATALOG_ENV_VAR = "TESSERA_CATALOG"
+CLAIM_CHUNK = 8
 PLACES_STAGE = "places"  # not a worker stage: run by Library.locate_places after the workers
 CATALOG = "catalog.sqlite"
 SETTINGS_FILE = "library.json"  # settings of the folder itself (where its catalog is), not in the catalog
@@ -217,7 +218,9 @@ class Library:
             return pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=ids) if chosen else []
 
         with Claims(self.writer, lease_s) as claims:
-            chunk = 2 * (processes or default_processes())
+            # a claim every CLAIM_CHUNK photos a worker: fewer round trips and forced commits, while an
+            # analyser holds at most two chunks ahead of what it has done
+            chunk = CLAIM_CHUNK * (processes or default_processes())
             tasks = ClaimedTasks(plan(photo_ids), plan, claims, chunk=chunk, cancelled=cancelled)
             stats = run_tasks(
                 tasks,
