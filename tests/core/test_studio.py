@@ -264,9 +264,7 @@ def test_unknown_catalog_server_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_import_and_another_workstations_analyser_split_the_analysis(
-    tmp_path: Path, corpus: Path, pg_url: str
-) -> None:
+def test_import_and_another_workstations_analyser_split_the_analysis(tmp_path: Path, corpus: Path, pg_url: str) -> None:
     """Workstation x imports (with analysis) while y runs `tessera analyze`: the slow stages the import
     left are claimed by both, and no photo's are done twice."""
     import json
