@@ -45,7 +45,7 @@ def _claim(worker: str, window: list[int], want: int, lease_s: float) -> tuple[l
     free = (
         Photo.select(Photo.id, Value(worker), now + lease_s)
         .where(Photo.id.in_(window) & Photo.id.not_in(others))
-        .order_by(Photo.id)
+        .order_by(Photo.id)  # one lock order for every analyser: no deadlocks between them
         .limit(want)
     )
     (
