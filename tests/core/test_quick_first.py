@@ -127,8 +127,8 @@ def test_each_run_decodes_once_at_the_size_its_stages_need(
     seen: list[tuple[int, int]] = []
     real = work.decode_reduced
 
-    def spy(data: bytes, fmt: str, need: int):  # type: ignore[no-untyped-def]
-        decoded = real(data, fmt, need)
+    def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
+        decoded = real(data, fmt, need, detail)
         seen.append(decoded.image.size)
         return decoded
 
@@ -136,9 +136,33 @@ def test_each_run_decodes_once_at_the_size_its_stages_need(
     hashes = work.process(Task(str(photo), stages=("hashes",), thumbs_dir=str(tmp_path)))
     every = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
     registered = work.process(Task(str(photo), stages=(), thumbs_dir=str(tmp_path)))
-    # JPEG draft at 1/4 for the hashes alone, 1/2 for every stage (the faces' zoom passes want 2048 px)
-    assert seen == [(1000, 750), (2000, 1500)]
+    # JPEG draft at 1/4 for the hashes alone and for every stage: this photo has no face and nothing
+    # a zoom pass would look at again, so the faces' 2048 px detail image is never decoded
+    assert every.results["faces"] == []
+    assert seen == [(1000, 750), (1000, 750)]
     assert set(every.results) == set(STAGES) and hashes.decoded["width"] == registered.decoded["width"] == 4000
+
+
+def test_faces_decode_their_detail_image_once_where_they_need_it(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The small faces of the wide shot (3640 px) are found by zoom passes cut from a 2048 px detail
+    image: decoded once more, at 1/2 scale, for the zooms and the descriptors together."""
+    photo = corpus / "faces" / "wide_shot_small_faces.jpg"
+    seen: list[tuple[int, int]] = []
+    real = work.decode_reduced
+
+    def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
+        decoded = real(data, fmt, need, detail)
+        seen.append(decoded.image.size)
+        return decoded
+
+    monkeypatch.setattr(work, "decode_reduced", spy)
+    out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
+    assert seen == [(910, 600), (1820, 1200)]
+    assert len(out.results["faces"]) >= 4 and not out.stage_errors
+    vectors = out.results["descriptors"].detected
+    assert len(vectors) == len(out.results["faces"]) and all(v is not None for v, _ in vectors)
 
 
 def test_a_paused_library_imports_stays_paused_after_reopen_and_resumes(corpus: Path, tmp_path: Path) -> None:

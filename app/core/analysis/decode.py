@@ -520,11 +520,14 @@ def decode_image(data: bytes, fmt: str | None = None, long_side: int = WORKING_L
     return _decode(data, fmt, long_side, _working)
 
 
-def decode_reduced(data: bytes, fmt: str | None, need: int) -> Decoded:
+def decode_reduced(data: bytes, fmt: str | None, need: int, detail: int = 0) -> Decoded:
     """The cheapest decode for analysis stages that work at up to `need` px on the long side: long
     side at least DRAFT_FLOOR x `need` (JPEG, HEIC, RAW previews) or `need` (box-reduced formats),
-    or the whole image when it is smaller. Raises DecodeError only."""
-    return _decode(data, fmt, need, _reduced)
+    or the whole image when it is smaller. `detail`: a larger size some stage may ask for later;
+    where the decoder had to produce more pixels than that anyway (a PNG, a JPEG it could not
+    scale), the image keeps at least `detail` px, so that asking costs no second decode. Raises
+    DecodeError only."""
+    return _decode(data, fmt, need, lambda im, _: _reduced(im, max(need, detail)))
 
 
 def _readable(exc: BaseException) -> str:
