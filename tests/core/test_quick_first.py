@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFile
 
-from app.core.analysis import work
+from app.core.analysis import decode, work
 from app.core.analysis.stages import QUICK, REGISTRY, SLOW
 from app.core.catalog.models import OK, Face, Photo, StageState
 from app.core.library import Library
@@ -158,11 +158,34 @@ def test_faces_decode_their_detail_image_once_where_they_need_it(
         return decoded
 
     monkeypatch.setattr(work, "decode_reduced", spy)
+    monkeypatch.setattr(decode, "decode_reduced", spy)  # what decode_larger calls
     out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
     assert seen == [(910, 600), (1820, 1200)]
     assert len(out.results["faces"]) >= 4 and not out.stage_errors
     vectors = out.results["descriptors"].detected
     assert len(vectors) == len(out.results["faces"]) and all(v is not None for v, _ in vectors)
+
+
+def test_a_png_is_inflated_once_even_when_its_faces_want_the_detail_image(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PNG cannot be decoded at a reduced scale: its detail image is made from the pixels its one
+    decode loaded (the same faces as the JPEG it was made from), never by inflating it again."""
+    photo = tmp_path / "wide_shot.png"
+    with Image.open(corpus / "faces" / "wide_shot_small_faces.jpg") as im:
+        im.save(photo, compress_level=1)
+    calls: list[int] = []
+    real = decode.decode_reduced
+
+    def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
+        calls.append(need)
+        return real(data, fmt, need, detail)
+
+    monkeypatch.setattr(work, "decode_reduced", spy)
+    monkeypatch.setattr(decode, "decode_reduced", spy)
+    out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
+    assert calls == [1024] and not out.stage_errors
+    assert len(out.results["faces"]) >= 4
 
 
 def test_a_paused_library_imports_stays_paused_after_reopen_and_resumes(corpus: Path, tmp_path: Path) -> None:

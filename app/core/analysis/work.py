@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.core.analysis.decode import DRAFT_FLOOR, Decoded, DecodeError, Header, decode_reduced, probe
+from app.core.analysis.decode import DRAFT_FLOOR, Decoded, DecodeError, Header, decode_larger, decode_reduced, probe
 from app.core.analysis.metadata import extract_metadata
 from app.core.analysis.stages import (
     SLOW,
@@ -100,7 +100,8 @@ def decode_pixels(data: bytes, need: int, out: Outcome, detail: int = 0) -> Deco
     except DecodeError as exc:
         out.error = exc.reason
         return None
-    decoded.source = None  # the full-size pixels and the file's bytes: the stages need the working image only
+    if not detail:  # the pixels it loaded (full-size for a PNG) and the file: kept to make the detail from
+        decoded.source = None
     out.decoded.update(truncated=decoded.truncated, warnings=list(decoded.warnings))
     if decoded.has_alpha:  # a fully opaque alpha channel counts only when the headers say so
         out.decoded["has_alpha"] = True
@@ -191,7 +192,8 @@ def process(task: Task) -> Outcome:
 class Pixels:
     """A photo's one decode and what the stages take from it: whole-factor views at their sizes (see
     view_factor), each made once, and, for the stages that ask, the photo at a larger size: a view
-    too where the decode is large enough, else decoded again from the file (kept for that)."""
+    too where the decode is large enough, else made from the pixels the decoder loaded or decoded
+    again from the file (see decode_larger)."""
 
     def __init__(self, decoded: Decoded, data: bytes) -> None:
         self.decoded = decoded
@@ -215,7 +217,7 @@ class Pixels:
         if long_side >= size * DRAFT_FLOOR or long_side >= max(decoded.width, decoded.height):
             return self.view(size)[0]
         if size not in self._larger:
-            self._larger[size] = decode_reduced(self._data, sniff_format(self._data[:SNIFF_BYTES]), size).image
+            self._larger[size] = decode_larger(decoded, self._data, size)
         return self._larger[size]
 
 
