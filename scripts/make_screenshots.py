@@ -1,7 +1,7 @@
-"""The README's screenshots, made the same way each time from the corpus: its exif/ and faces/ folders
-imported and analyzed into a temporary library, a few photos rated, then the main window (dark and
-light), the inspector, the viewer with face boxes, the map with the Places tree, the duplicate review on
-dupes/ and an import in progress. They show the corpus' photos, which are not ours to publish: they are written to
+"""The README's screenshots, made the same way each time from the corpus: its exif/, faces/ and
+people/kphotoalbum/ folders imported and analyzed into a temporary library, a few photos rated, two
+groups named, then the main window (dark and light), the inspector, the viewer with face boxes, the
+map with the Places tree, the People window, the duplicate review on dupes/ and an import in progress. They show the corpus' photos, which are not ours to publish: they are written to
 docs/screenshots/ (ignored by git), not committed. Runs offscreen (no X server needed).
 
     .venv/bin/python scripts/make_screenshots.py [OUT_DIR]   (default docs/screenshots)
@@ -25,7 +25,9 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.core import tags  # noqa: E402
 from app.core.catalog.models import Photo  # noqa: E402
+from app.core.catalog.people import person_summaries  # noqa: E402
 from app.core.library import Library  # noqa: E402
+from app.core.people import persons  # noqa: E402
 from app.gui.app import make_app  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.theme import apply_theme  # noqa: E402
@@ -64,7 +66,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = make_app()
     with tempfile.TemporaryDirectory() as tmp, Library.open(Path(tmp) / "lib", auto_backup=False) as lib:
-        lib.import_folders([CORPUS / "exif", CORPUS / "faces"])
+        lib.import_folders([CORPUS / "exif", CORPUS / "faces", CORPUS / "people" / "kphotoalbum"])
+        groups = sorted((s for s in person_summaries() if s.name is None and s.id > 0), key=lambda s: -s.faces)
+        for group, name in zip(groups, ("Anne Helene", "Jesper"), strict=False):
+            persons.name(lib, group.id, name)
         for name, rating in RATINGS.items():
             tags.set_rating(lib, [p.id for p in Photo.select(Photo.id).where(Photo.filename == name)], rating)
 
@@ -110,6 +115,12 @@ def main() -> None:
         settle(seconds=4)
         save(dark, out, "import-progress.png")
         settle(lambda: not dark.runner.is_running(), seconds=300)
+
+        people = dark.show_people()  # named persons, then the unnamed groups
+        people.resize(1500, 900)
+        settle(seconds=3)
+        save(people, out, "people.png")
+        people.close()
 
         review = dark.review_duplicates()
         review.resize(1500, 900)

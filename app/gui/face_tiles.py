@@ -24,13 +24,14 @@ _DECODED = 6  # thumbnails kept decoded by each loader thread
 
 
 def crop_rect(box: tuple[int, int, int, int], photo_width: int, image: QImage) -> QRect:
-    """The square around a face (box in the photo's displayed pixels) in `image`'s pixels."""
+    """The square around a face (box in the photo's displayed pixels) in `image`'s pixels, moved
+    inside the image where the face is near an edge: a clipped square would be a narrow tile."""
     scale = image.width() / max(1, photo_width)
     x, y, w, h = (v * scale for v in box)
-    side = max(w, h) * (1 + 2 * MARGIN)
-    cx, cy = x + w / 2, y + h / 2
-    rect = QRect(round(cx - side / 2), round(cy - side / 2), max(1, round(side)), max(1, round(side)))
-    return rect.intersected(image.rect())
+    side = max(1, round(min(max(w, h) * (1 + 2 * MARGIN), image.width(), image.height())))
+    left = min(max(0, round(x + w / 2 - side / 2)), image.width() - side)
+    top = min(max(0, round(y + h / 2 - side / 2)), image.height() - side)
+    return QRect(left, top, side, side).intersected(image.rect())
 
 
 class FaceCrops(BackgroundImages):

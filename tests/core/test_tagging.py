@@ -71,46 +71,68 @@ def test_hostile_checkpoints_are_refused_in_both_layouts(tmp_path: Path) -> None
     assert not marker.exists()
 
 
-def _fake_torch(monkeypatch: pytest.MonkeyPatch) -> tuple[type, object]:
+STORAGE_DTYPES = {"FloatStorage": "<f4", "HalfStorage": "<f2", "LongStorage": "<i8"}
+
+
+def _fake_torch(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, type], object]:
     """Stand-ins named like torch's globals, so the test writes a checkpoint without torch."""
     torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
-    storage = type("FloatStorage", (), {"__module__": "torch"})
+    storages = {name: type(name, (), {"__module__": "torch"}) for name in STORAGE_DTYPES}
 
     def _rebuild_tensor_v2(*args: object) -> None: ...
 
     _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
-    torch.FloatStorage, utils._rebuild_tensor_v2 = storage, _rebuild_tensor_v2
+    for name, storage in storages.items():
+        setattr(torch, name, storage)
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
     monkeypatch.setitem(sys.modules, "torch", torch)
     monkeypatch.setitem(sys.modules, "torch._utils", utils)
-    return storage, _rebuild_tensor_v2
+    return storages, _rebuild_tensor_v2
 
 
-def test_zip_checkpoint_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    storage_type, rebuild = _fake_torch(monkeypatch)
-    data = np.arange(12, dtype="<f4")
+def _checkpoint_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, storages: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
+    """(tensor factory, write) for zip checkpoints laid out as torch 2 saves them: `name/data.pkl`
+    whose tensors point at storages `name/data/KEY`, plus torch's version and byte-order entries."""
+    storage_types, rebuild = _fake_torch(monkeypatch)
 
     class _Tensor:
-        def __init__(self, offset: int, size: tuple[int, ...], stride: tuple[int, ...]) -> None:
-            self.args = (offset, size, stride)
+        def __init__(self, key: str, offset: int, size: tuple[int, ...], stride: tuple[int, ...]) -> None:
+            self.key, self.args = key, (offset, size, stride)
 
         def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-            return rebuild, ("STORAGE", *self.args, False, OrderedDict())
+            return rebuild, (("STORAGE", self.key), *self.args, False, OrderedDict())
 
     class _Pickler(pickle.Pickler):
         def persistent_id(self, obj: object) -> tuple[object, ...] | None:
-            return ("storage", storage_type, "0", "cpu", data.size) if obj == "STORAGE" else None
+            if not (isinstance(obj, tuple) and obj[:1] == ("STORAGE",)):
+                return None
+            array = storages[obj[1]]
+            kind = next(name for name, dtype in STORAGE_DTYPES.items() if np.dtype(dtype) == array.dtype)
+            return ("storage", storage_types[kind], obj[1], "cpu", array.size)
 
     def write(name: str, tensors: OrderedDict[str, _Tensor]) -> Path:
         buf = io.BytesIO()
         _Pickler(buf, protocol=2).dump(tensors)
-        with zipfile.ZipFile(tmp_path / f"{name}.pth", "w") as zf:
+        path = tmp_path / f"{name}.pth"
+        with zipfile.ZipFile(path, "w") as zf:
             zf.writestr(f"{name}/data.pkl", buf.getvalue())
-            zf.writestr(f"{name}/data/0", data.tobytes())
-        return tmp_path / f"{name}.pth"
+            for entry, value in ((".format_version", "1"), (".storage_alignment", "64"), ("byteorder", "little")):
+                zf.writestr(f"{name}/{entry}", value)
+            for key, array in storages.items():
+                zf.writestr(f"{name}/data/{key}", array.tobytes())
+            zf.writestr(f"{name}/version", "3\n")
+            zf.writestr(f"{name}/.data/serialization_id", "0123456789")
+        return path
 
-    good = write("tiny", OrderedDict(a=_Tensor(0, (3, 4), (4, 1)), b=_Tensor(2, (2, 2), (1, 4))))
-    huge = write("huge", OrderedDict(a=_Tensor(0, (10**6, 10**6), (0, 0))))  # 4 TB from 48 bytes
-    outside = write("outside", OrderedDict(a=_Tensor(10, (4,), (1,))))
+    return _Tensor, write
+
+
+def test_zip_checkpoint_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = np.arange(12, dtype="<f4")
+    tensor, write = _checkpoint_writer(tmp_path, monkeypatch, {"0": data})
+    good = write("tiny", OrderedDict(a=tensor("0", 0, (3, 4), (4, 1)), b=tensor("0", 2, (2, 2), (1, 4))))
+    huge = write("huge", OrderedDict(a=tensor("0", 0, (10**6, 10**6), (0, 0))))  # 4 TB from 48 bytes
+    outside = write("outside", OrderedDict(a=tensor("0", 10, (4,), (1,))))
     monkeypatch.undo()  # the loader must not need (even a fake) torch
     state = load_state_dict(good)
     np.testing.assert_array_equal(state["a"], data.reshape(3, 4))
@@ -120,8 +142,26 @@ def test_zip_checkpoint_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             load_state_dict(path)
 
 
-def test_checkpoint_written_by_torch_2_in_zip_layout() -> None:
-    state = load_state_dict(FIXTURE.with_name("torch_zip_state_dict.pth"))  # made by scripts/make_tagging_reference.py
+def test_checkpoint_in_torch_2_zip_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the entries and tensor kinds `torch.save` 2.x writes for a small state dict: a strided
+    # (transposed) view, a half tensor and a 0-d int64 scalar, each on its own storage
+    storages = {
+        "0": np.arange(12, dtype="<f4"),
+        "1": np.array([1.5, -2.0], dtype="<f2"),
+        "2": np.array([7], dtype="<i8"),
+    }
+    tensor, write = _checkpoint_writer(tmp_path, monkeypatch, storages)
+    path = write(
+        "torch_zip_state_dict",
+        OrderedDict(
+            matrix=tensor("0", 0, (3, 4), (4, 1)),
+            transposed_view=tensor("0", 1, (2, 3), (1, 4)),
+            half=tensor("1", 0, (2,), (1,)),
+            count=tensor("2", 0, (), ()),
+        ),
+    )
+    monkeypatch.undo()
+    state = load_state_dict(path)
     base = np.arange(12, dtype=np.float32).reshape(3, 4)
     np.testing.assert_array_equal(state["matrix"], base)
     np.testing.assert_array_equal(state["transposed_view"], base[:, 1:3].T)

@@ -13,6 +13,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypedDict, Unpack
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
@@ -294,19 +295,22 @@ def _merge_digikam_colour(descs: list[Element], label: str | None) -> None:
         _set_simple(descs, key, str(number))
 
 
+class MergeOptions(TypedDict, total=False):
+    """What a merge writes besides tags, rating and label. `ours`: which of the tags Tessera
+    contributed (tessera:tags). `place`: names added where the tree names no place yet, never over
+    what the user or an app set."""
+
+    ours: list[str] | None
+    picked: bool
+    place: dict[str, str | None] | None
+
+
 def merge_into(
-    root: Element,
-    tags: list[str],
-    rating: int | None,
-    label: str | None,
-    *,
-    ours: list[str] | None = None,
-    picked: bool = False,
-    place: dict[str, str | None] | None = None,
+    root: Element, tags: list[str], rating: int | None, label: str | None, **options: Unpack[MergeOptions]
 ) -> None:
-    """Write tags, rating, pick flag and label into a parsed sidecar tree, leaving everything else
-    alone. `ours`, when given, records which of the tags Tessera contributed (tessera:tags). `place`
-    names are added where the tree names no place yet: never over what the user or an app set."""
+    """Write tags, rating, pick flag, label and `options` into a parsed sidecar tree, leaving
+    everything else alone."""
+    ours, picked, place = options.get("ours"), options.get("picked", False), options.get("place")
     if rating is not None and not -1 <= rating <= 5:
         raise ValueError(f"rating must be between -1 (rejected) and 5, not {rating}")
     tags = _clean_tags(tags)
@@ -388,10 +392,8 @@ def write_sidecar(
     rating: int | None,
     label: str | None,
     *,
-    ours: list[str] | None = None,
-    picked: bool = False,
-    place: dict[str, str | None] | None = None,
     faces: regions.FaceExport | None = None,
+    **options: Unpack[MergeOptions],
 ) -> Path:
     """Write tags, rating and color label to the photo's sidecar and return its path.
 
@@ -405,7 +407,7 @@ def write_sidecar(
         target, root, prefixes = photo_path.with_name(sidecar_candidates(photo_path)[0]), _empty_tree(), {}
     else:
         root, prefixes = _load_tree(target), _prefixes(target)
-    merge_into(root, tags, rating, label, ours=ours, picked=picked, place=place)
+    merge_into(root, tags, rating, label, **options)
     if faces is not None:
         regions.merge_regions(_descriptions(root), faces.faces, faces.size)
     _atomic_write(target, _serialize(root, prefixes))
