@@ -4,10 +4,11 @@ color conversions done on bands while shrinking (never on a full-size copy), EXI
 applied, colors converted to sRGB. Every failure becomes a DecodeError with a reason a person can
 read.
 
-Three entry points: `probe` reads the headers only (what an import keeps: no pixel is decoded),
+Entry points: `probe` reads the headers only (what an import keeps: no pixel is decoded),
 `decode_reduced` gives analysis the cheapest image at least as large as its stages need (reduced
-by whole factors: JPEG DCT scaling, HEIC thumbnails, RAW previews, a box reduce for the rest), and
-`decode_image` gives an exact size (the viewer)."""
+by whole factors: JPEG DCT scaling, HEIC thumbnails, RAW previews, a box reduce for the rest),
+`decode_larger` the same photo larger for a stage that asks (from the pixels already loaded where
+they suffice), and `decode_image` gives an exact size (the viewer)."""
 
 from __future__ import annotations
 
