@@ -120,12 +120,10 @@ def test_import_without_analysis_decodes_no_pixel(corpus: Path, no_pixel_decode:
     assert facts["orient_f6.jpg"]["orientation"] == 6
 
 
-def test_each_run_decodes_once_at_the_size_its_stages_need(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    photo = corpus / "exif" / "phone_xiaomi_mia3_gps_sw.jpg"  # 4000x3000
+def _decoded_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The image size of every decode_reduced call from now on (a worker's and decode_larger's)."""
     seen: list[tuple[int, int]] = []
-    real = work.decode_reduced
+    real = decode.decode_reduced
 
     def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
         decoded = real(data, fmt, need, detail)
@@ -133,6 +131,15 @@ def test_each_run_decodes_once_at_the_size_its_stages_need(
         return decoded
 
     monkeypatch.setattr(work, "decode_reduced", spy)
+    monkeypatch.setattr(decode, "decode_reduced", spy)
+    return seen
+
+
+def test_each_run_decodes_once_at_the_size_its_stages_need(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = corpus / "exif" / "phone_xiaomi_mia3_gps_sw.jpg"  # 4000x3000
+    seen = _decoded_sizes(monkeypatch)
     hashes = work.process(Task(str(photo), stages=("hashes",), thumbs_dir=str(tmp_path)))
     every = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
     registered = work.process(Task(str(photo), stages=(), thumbs_dir=str(tmp_path)))
@@ -149,16 +156,7 @@ def test_faces_decode_their_detail_image_once_where_they_need_it(
     """The small faces of the wide shot (3640 px) are found by zoom passes cut from a 2048 px detail
     image: decoded once more, at 1/2 scale, for the zooms and the descriptors together."""
     photo = corpus / "faces" / "wide_shot_small_faces.jpg"
-    seen: list[tuple[int, int]] = []
-    real = work.decode_reduced
-
-    def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
-        decoded = real(data, fmt, need, detail)
-        seen.append(decoded.image.size)
-        return decoded
-
-    monkeypatch.setattr(work, "decode_reduced", spy)
-    monkeypatch.setattr(decode, "decode_reduced", spy)  # what decode_larger calls
+    seen = _decoded_sizes(monkeypatch)
     out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
     assert seen == [(910, 600), (1820, 1200)]
     assert len(out.results["faces"]) >= 4 and not out.stage_errors
@@ -174,17 +172,9 @@ def test_a_png_is_inflated_once_even_when_its_faces_want_the_detail_image(
     photo = tmp_path / "wide_shot.png"
     with Image.open(corpus / "faces" / "wide_shot_small_faces.jpg") as im:
         im.save(photo, compress_level=1)
-    calls: list[int] = []
-    real = decode.decode_reduced
-
-    def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
-        calls.append(need)
-        return real(data, fmt, need, detail)
-
-    monkeypatch.setattr(work, "decode_reduced", spy)
-    monkeypatch.setattr(decode, "decode_reduced", spy)
+    seen = _decoded_sizes(monkeypatch)
     out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
-    assert calls == [1024] and not out.stage_errors
+    assert seen == [(1214, 800)] and not out.stage_errors  # 3640 px reduced by 3 for 1024 px stages
     assert len(out.results["faces"]) >= 4
 
 
