@@ -1,7 +1,9 @@
 """The analysis stages: what each one needs from a photo and how it runs.
 
 A worker decodes a photo once, at the largest size its stages ask for (the cheapest decode that
-gives it: see decode.decode_reduced), and runs the stages in this order on that one image. Quick
+gives it: see decode.decode_reduced), and runs the stages in this order on that one image; a stage
+that needs more pixels on some photos only (the faces' zoom passes) asks for its detail size then
+(Inputs.detail: from the pixels already loaded where they suffice, see decode.decode_larger). Quick
 stages make the grid, colour filters and duplicates usable; slow ones (faces, tags) follow, at a
 lower priority (see pipeline.Schedule). A stage that needs no pixels (size 0) runs without a decode.
 
