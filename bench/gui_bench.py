@@ -46,6 +46,34 @@ FLAT_FILLER = json.dumps({f"Tag{i}": "x" * 16 for i in range(22)})
 COLORS_FILLER = json.dumps([[f"#{i:06X}", 3.1] for i in range(32)])
 
 
+def synthetic_rows(n: int, thumb_keys: list[str], tag_ids: list[int]) -> tuple[list[dict], ...]:
+    """Rows of `n` photos as an import stores them: (photo, photo_detail, photo_color, photo_tag)."""
+    rng = random.Random(7)
+    now = "2026-01-01T00:00:00"
+    rows, details, colors, tags = [], [], [], []
+    for i in range(1, n + 1):
+        make, model = rng.choice(CAMERAS)
+        year, month, day = rng.randint(2005, 2025), rng.randint(1, 12), rng.randint(1, 28)
+        folder = f"/photos/{year}/{month:02d}"
+        rows.append({
+            "id": i, "path": f"{folder}/IMG_{i:06d}.jpg", "folder": folder, "filename": f"IMG_{i:06d}.jpg",
+            "size": rng.randint(2_000_000, 12_000_000), "mtime_ns": i, "status": "ok", "imported_at": now,
+            "updated_at": now, "format": "JPEG", "width": 6000, "height": 4000,
+            "taken_at": f"{year}-{month:02d}-{day:02d}T12:00:00", "make": make, "model": model,
+            "face_count": rng.choice([0, 0, 0, 1, 2, 3, 7]), "thumb_key": thumb_keys[i % len(thumb_keys)],
+            "gps_lat": 48.85 if i % 5 == 0 else None, "gps_lon": 2.35 if i % 5 == 0 else None,
+            "rating": rng.choice([None, None, 1, 3, 5]), "picked": rng.random() < 0.3,
+            "label": rng.choice([None, None, None, "Red", "Green"]),
+        })  # fmt: skip
+        details.append({"photo": i, "exif_json": EXIF_FILLER, "flat_exif_json": FLAT_FILLER,
+                        "colors_json": COLORS_FILLER})  # fmt: skip
+        for name, share in zip(rng.sample(PALETTE, 3), (55.0, 30.0, 15.0), strict=True):
+            colors.append({"photo": i, "name": name, "share": share})
+        if i % 3 == 0:
+            tags.append({"photo": i, "tag": rng.choice(tag_ids), "source": "auto", "confidence": 0.8})
+    return rows, details, colors, tags
+
+
 def build_catalog(lib: Library, n: int) -> None:
     rng = random.Random(7)
     keys = []
@@ -57,30 +85,9 @@ def build_catalog(lib: Library, n: int) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             Image.new("RGB", (size, size * 2 // 3), color).save(target, quality=85)
         keys.append(key)
-    now = "2026-01-01T00:00:00"
     with db.atomic():
         tag_ids = [Tag.create(name=t).id for t in TAGS]
-    rows, details, colors, tags = [], [], [], []
-    for i in range(1, n + 1):
-        make, model = rng.choice(CAMERAS)
-        year, month, day = rng.randint(2005, 2025), rng.randint(1, 12), rng.randint(1, 28)
-        folder = f"/photos/{year}/{month:02d}"
-        rows.append({
-            "id": i, "path": f"{folder}/IMG_{i:06d}.jpg", "folder": folder, "filename": f"IMG_{i:06d}.jpg",
-            "size": rng.randint(2_000_000, 12_000_000), "mtime_ns": i, "status": "ok", "imported_at": now,
-            "updated_at": now, "format": "JPEG", "width": 6000, "height": 4000,
-            "taken_at": f"{year}-{month:02d}-{day:02d}T12:00:00", "make": make, "model": model,
-            "face_count": rng.choice([0, 0, 0, 1, 2, 3, 7]), "thumb_key": keys[i % DISTINCT_THUMBS],
-            "gps_lat": 48.85 if i % 5 == 0 else None, "gps_lon": 2.35 if i % 5 == 0 else None,
-            "rating": rng.choice([None, None, 1, 3, 5]), "picked": rng.random() < 0.3,
-            "label": rng.choice([None, None, None, "Red", "Green"]),
-        })  # fmt: skip
-        details.append({"photo": i, "exif_json": EXIF_FILLER, "flat_exif_json": FLAT_FILLER,
-                        "colors_json": COLORS_FILLER})  # fmt: skip
-        for name, share in zip(rng.sample(PALETTE, 3), (55.0, 30.0, 15.0), strict=True):
-            colors.append({"photo": i, "name": name, "share": share})
-        if i % 3 == 0:
-            tags.append({"photo": i, "tag": rng.choice(tag_ids), "source": "auto", "confidence": 0.8})
+    rows, details, colors, tags = synthetic_rows(n, keys, tag_ids)
     with db.atomic():
         for start in range(0, len(rows), 5000):
             Photo.insert_many(rows[start : start + 5000]).execute()

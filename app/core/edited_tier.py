@@ -33,6 +33,7 @@ import numpy as np
 from app.core import edit_match
 from app.core.analysis.thumbnails import LARGE
 from app.core.dupes import PhotoFacts, is_burst
+from app.core.edited_candidates import neighbour_pairs_cached
 from app.core.feature_neighbours import neighbour_pairs
 
 FLOOR = 0.7
@@ -52,15 +53,17 @@ class PhotoRef:
     size: tuple[int, int]
 
 
-def candidates(ids: np.ndarray, vectors: np.ndarray, facts: Mapping[int, PhotoFacts]) -> list[tuple[int, int]]:
-    """Photo id pairs worth a geometric check, best first."""
-    pairs, _ = neighbour_pairs(vectors, top=TOP, floor=FLOOR)
-    found = []
-    for i, j in pairs.tolist():
-        a, b = int(ids[i]), int(ids[j])
-        if a in facts and b in facts and not is_burst(facts[a], facts[b]):
-            found.append((a, b))
-    return found
+def candidates(
+    ids: np.ndarray, vectors: np.ndarray, facts: Mapping[int, PhotoFacts], cache: Path | None = None
+) -> list[tuple[int, int]]:
+    """Photo id pairs worth a geometric check, best first. With `cache` (a file in the library
+    folder), the search of the last run is reused for the photos that did not change."""
+    if cache is not None:
+        pairs = neighbour_pairs_cached(cache, ids, vectors, top=TOP, floor=FLOOR)
+    else:
+        rows, _ = neighbour_pairs(vectors, top=TOP, floor=FLOOR)
+        pairs = [(int(ids[i]), int(ids[j])) for i, j in rows.tolist()]
+    return [(a, b) for a, b in pairs if a in facts and b in facts and not is_burst(facts[a], facts[b])]
 
 
 def check(

@@ -1,6 +1,7 @@
 """The duplicate finder over a library: the catalog's hashes and facts (catalog/duplicates.py), the
 edited tier's candidates checked on the cached thumbnails with every decision kept in the catalog
-(catalog/edit_checks.py), and the clusters (dupes.find_clusters). The CLI and the review window
+(catalog/edit_checks.py; the candidate search itself is kept in the library folder by
+edited_candidates.py), and the clusters (dupes.find_clusters). The CLI and the review window
 call this."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.core.similar import SimilarityIndex
 
 DEFAULT_TIERS = dupes.TIERS  # what `tessera dupes` and the review window show unless told otherwise
 _STORE_EVERY = 256  # decisions per write
+CANDIDATE_CACHE = "cache/edited-candidates.npz"  # in the library folder; see edited_candidates.py
 
 
 def library_clusters(
@@ -55,7 +57,8 @@ def library_links(
     rows = [i for i, pid in enumerate(index.ids.tolist()) if pid in facts and pid in sha]
     vectors = index.vectors if len(rows) == len(index) else index.vectors[rows]  # no copy of them all
     checker = Checker(lib, facts, sha, progress, cancelled)
-    pairs = edited_tier.candidates(index.ids[rows], vectors, facts) if len(rows) > 1 else []
+    cache = lib.root / CANDIDATE_CACHE
+    pairs = edited_tier.candidates(index.ids[rows], vectors, facts, cache) if len(rows) > 1 else []
     return EditedLinks(checker(pairs), check=checker)
 
 

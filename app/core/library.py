@@ -16,7 +16,7 @@ from pathlib import Path
 import platformdirs
 from peewee import Database
 
-from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, combined, run_tasks
 from app.core.analysis.planning import count_unfinished, pending_tasks, validate_stages
 from app.core.analysis.workers import default_processes
 from app.core.catalog import backups, dialect, roots
@@ -28,10 +28,11 @@ from app.core.catalog.store import DEFAULT_AUTO_TAGGING
 from app.core.catalog.writer import CatalogWriter
 from app.core.errors import PhotoNotFoundError, TesseraError
 from app.core.ingest.importer import ImportReport, import_paths
-from app.core.records import Task
+from app.core.records import STAGES, Task
 
 ENV_VAR = "TESSERA_LIBRARY"
 CATALOG_ENV_VAR = "TESSERA_CATALOG"
+CLAIM_CHUNK = 8
 PLACES_STAGE = "places"  # not a worker stage: run by Library.locate_places after the workers
 CATALOG = "catalog.sqlite"
 SETTINGS_FILE = "library.json"  # settings of the folder itself (where its catalog is), not in the catalog
@@ -173,8 +174,10 @@ class Library:
         processes: int | None = None,
     ) -> ImportReport:
         """Import `paths`; with `analyze`, analyze what they hold that is not analyzed yet (photos
-        imported earlier without analysis, or by a run that was stopped) in the same run. While
-        `paused()`, files are imported and their analysis waits (see pipeline.Schedule)."""
+        imported earlier without analysis, or by a run that was stopped) in the same run: the new
+        files' quick stages in the import's own decode, the rest claimed from the catalog as
+        `analyze` claims it, so an analyser on another workstation shares it. While `paused()`,
+        files are imported and their analysis waits (see pipeline.Schedule)."""
         self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
         report = import_paths(
             paths,
@@ -188,6 +191,10 @@ class Library:
             paused=paused,
             processes=processes,
         )
+        if report.photo_ids:  # what the import's own decode left: claimed, as `tessera analyze` does
+            run = self._analyze_claimed(STAGES, report.photo_ids, False, progress, cancelled, paused, processes)
+            report.run = combined(report.run, run)
+            report.cancelled = report.cancelled or run.cancelled
         if not report.cancelled:
             self.locate_places()  # needs no decode: even an import without analysis names places
         self.place_new_faces(progress)
@@ -212,14 +219,35 @@ class Library:
         places = stages is None or PLACES_STAGE in stages
         stages = None if stages is None else [s for s in stages if s != PLACES_STAGE]
         chosen = validate_stages(stages) if stages != [] else ()
+        stats = self._analyze_claimed(chosen, photo_ids, force, progress, cancelled, paused, processes, lease_s)
+        if places and not stats.cancelled:
+            self.locate_places(force=force, photo_ids=photo_ids)
+        self.place_new_faces(progress)
+        return stats
+
+    def _analyze_claimed(
+        self,
+        stages: Sequence[str],
+        photo_ids: Sequence[int] | None,
+        force: bool,
+        progress: ProgressCallback | None,
+        cancelled: Cancelled,
+        paused: Paused,
+        processes: int | None,
+        lease_s: float = LEASE_S,
+    ) -> RunStats:
+        """The worker stages due for these photos (None: the whole library), each photo claimed from
+        the catalog as the workers need it (see catalog/claims.py)."""
 
         def plan(ids: Sequence[int] | None) -> list[Task]:
-            return pending_tasks(self.thumbs_dir, chosen, force=force, photo_ids=ids) if chosen else []
+            return pending_tasks(self.thumbs_dir, stages, force=force, photo_ids=ids) if stages else []
 
         with Claims(self.writer, lease_s) as claims:
-            chunk = 2 * (processes or default_processes())
+            # a claim every CLAIM_CHUNK photos a worker: fewer round trips and forced commits, while an
+            # analyser holds at most two chunks ahead of what it has done
+            chunk = CLAIM_CHUNK * (processes or default_processes())
             tasks = ClaimedTasks(plan(photo_ids), plan, claims, chunk=chunk, cancelled=cancelled)
-            stats = run_tasks(
+            return run_tasks(
                 tasks,
                 self.writer,
                 phase="analyzing",
@@ -229,10 +257,6 @@ class Library:
                 paused=paused,
                 processes=processes,
             )
-        if places and not stats.cancelled:
-            self.locate_places(force=force, photo_ids=photo_ids)
-        self.place_new_faces(progress)
-        return stats
 
     def locate_places(self, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:
         """The places stage (app/core/places/stage.py): a batch in this process, no decode."""

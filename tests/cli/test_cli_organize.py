@@ -15,7 +15,8 @@ PHOTOS = ("flower.jpg", "flower2.jpg", "gps_nyc.jpg", "gps_rio.jpg")
 
 
 @pytest.fixture
-def lib(capsys: pytest.CaptureFixture[str], tmp_path: Path, corpus: Path) -> list[str]:
+def lib(capsys: pytest.CaptureFixture[str], tmp_path: Path, corpus: Path, catalog_url: str | None) -> list[str]:
+    """A library of the copies, on SQLite and on PostgreSQL (catalog_url)."""
     folder = tmp_path / "photos"
     folder.mkdir()
     for name in PHOTOS:

@@ -13,9 +13,10 @@ import piexif
 import pytest
 from PIL import Image
 
-from app.core import dupes, edit_match, find_duplicates
+from app.core import dupes, edit_match, edited_candidates, find_duplicates
 from app.core.catalog import duplicates
 from app.core.catalog.models import EditCheck, Photo
+from app.core.edited_candidates import neighbour_pairs_cached
 from app.core.edited_links import EditLink, transform
 from app.core.feature_neighbours import neighbour_pairs
 from app.core.library import Library
@@ -105,6 +106,47 @@ def test_neighbours_equal_brute_force_and_the_inverted_file_finds_planted_copies
     assert len(wanted) > 250 and len(wanted - {tuple(p) for p in cells.tolist()}) <= len(wanted) // 100
 
 
+def test_candidate_search_is_reused_for_unchanged_photos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    vectors, planted = _planted(1500, rng)
+    ids = np.arange(10, 10 + len(vectors), dtype=np.int64)
+    cache, top, floor = tmp_path / "cache" / "candidates.npz", 8, 0.7
+
+    def brute_force(rows: np.ndarray) -> set[tuple[int, int]]:
+        pairs, _ = neighbour_pairs(vectors[rows], top=top, floor=floor)
+        return {tuple(p) for p in ids[rows][pairs].tolist()}
+
+    everyone = np.arange(len(vectors))
+    first = neighbour_pairs_cached(cache, ids, vectors, top=top, floor=floor)
+    assert set(first) == brute_force(everyone) and cache.exists()
+    searches: list[int] = []
+    monkeypatch.setattr(edited_candidates, "neighbour_pairs", lambda v, **kw: searches.append(len(v)) or ([], []))
+    assert neighbour_pairs_cached(cache, ids, vectors, top=top, floor=floor) == first and not searches
+    # 25 photos' copies arrive (were not there before): found from their own side, no full search
+    copies = planted[planted[:, 0] < 250][:, 1]
+    before = np.setdiff1d(everyone, copies)
+    neighbour_pairs_cached(cache, ids[before], vectors[before], top=top, floor=floor)
+    after = set(neighbour_pairs_cached(cache, ids, vectors, top=top, floor=floor))
+    assert not searches
+    close = [(a, b) for a, b in planted.tolist() if vectors[a].astype(np.float32) @ vectors[b] >= floor]
+    planted_ids = {(int(ids[a]), int(ids[b])) for a, b in close}
+    arrived = {p for p in planted_ids if p[1] in set(ids[copies].tolist())}
+    assert len(arrived) >= 20 and arrived <= after
+    monkeypatch.setattr(edited_candidates, "EXACT_LIMIT", 0)  # as above 5k photos: ranked on the projection
+    neighbour_pairs_cached(cache, ids[before], vectors[before], top=top, floor=floor)
+    assert arrived <= set(neighbour_pairs_cached(cache, ids, vectors, top=top, floor=floor))
+    assert len(after ^ brute_force(everyone)) <= len(after) // 100  # the same as searching again, near enough
+    # a removed photo takes its pairs along; a changed setting or a damaged file means a new search
+    gone = int(ids[copies[0]])
+    assert not any(
+        gone in p for p in neighbour_pairs_cached(cache, ids[ids != gone], vectors[ids != gone], top=top, floor=floor)
+    )
+    neighbour_pairs_cached(cache, ids, vectors, top=top, floor=0.8)
+    cache.write_bytes(b"not a cache")
+    neighbour_pairs_cached(cache, ids, vectors, top=top, floor=0.8)
+    assert searches == [len(vectors), len(vectors)]
+
+
 def _save_with_exif(image: Image.Image, exif: dict, dest: Path, taken: bytes) -> None:
     exif = {k: dict(v) if isinstance(v, dict) else v for k, v in exif.items()}
     exif["Exif"][piexif.ExifIFD.DateTimeOriginal] = taken
@@ -189,6 +231,7 @@ def test_decisions_are_cached_per_pair_of_files_until_one_changes(
         lib.import_folders([photos], analyze=False)
         lib.analyze(stages=STAGES)
         assert len(find_duplicates.library_clusters(lib, tiers="edited")) == 1
+        assert (lib.root / find_duplicates.CANDIDATE_CACHE).exists()
         lib.writer.flush()
         first = list(EditCheck.select().dicts())
         assert len(first) == 1 and first[0]["matched"] and first[0]["version"] == edit_match.VERSION

@@ -105,12 +105,17 @@ CORPUS_PLACES = {
 }
 
 
-@pytest.fixture(scope="module")
-def exif_lib(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Library:
-    lib = Library.open(tmp_path_factory.mktemp("places") / "lib")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def exif_lib(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Library:
+    """The exif corpus imported once per engine: the places SQL (names, tree, distances) runs on both."""
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    database = server.create_database() if server else None
+    lib = Library.open(tmp_path_factory.mktemp("places") / "lib", catalog=server.url(database) if server else None)
     lib.import_folders([corpus / "exif"], analyze=False, processes=1)
     yield lib
     lib.close()
+    if server:
+        server.drop_database(database)
 
 
 def _by_name(name: str) -> Photo:

@@ -261,3 +261,35 @@ def test_unknown_catalog_server_is_a_clear_error(tmp_path: Path) -> None:
     _, err = bad.communicate(timeout=120)
     assert bad.returncode == 1 and "cannot open the studio catalog postgresql://nobody@127.0.0.1:1/none" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.timeout(900)
+def test_import_and_another_workstations_analyser_split_the_analysis(tmp_path: Path, corpus: Path, pg_url: str) -> None:
+    """Workstation x imports (with analysis) while y runs `tessera analyze`: the slow stages the import
+    left are claimed by both, and no photo's are done twice."""
+    import json
+
+    photos = tmp_path / "photos"
+    shutil.copytree(corpus / "faces", photos)
+    lib = tmp_path / "lib"
+    importer = _tessera(lib, "x", pg_url, "import", "--jobs", "1", "--quiet", str(photos))
+    with Library.open(lib, catalog=pg_url, auto_backup=False):
+        deadline = time.monotonic() + 300
+        while Photo.select().count() < 20 and time.monotonic() < deadline and importer.poll() is None:
+            time.sleep(0.1)
+    analyser = _tessera(lib, "y", pg_url, "analyze", "--jobs", "1", "--quiet")
+    _finish(importer)
+    by_y = _analysed(_finish(analyser))
+    with Library.open(lib, catalog=pg_url, auto_backup=False) as studio:
+        assert studio.unfinished_analysis() == 0  # every stage of every photo, by one or the other
+        ok = Photo.select().where(Photo.status == "ok").count()
+        batches = list(ChangeLog.select(ChangeLog.origin, ChangeLog.what, ChangeLog.photo_ids).tuples())
+        assert AnalysisClaim.select().count() == 0
+    analysed: dict[str, list[int]] = {"x": [], "y": []}  # the analysis stored outside the import's own decode
+    for origin, what, ids in batches:
+        if "analysis" in what and "import" not in what.split(","):
+            analysed[origin[0]] += json.loads(ids)
+    assert ok >= 50  # the corpus's photos, imported
+    assert by_y > 0 and analysed["y"] and analysed["x"]  # both took part
+    assert not set(analysed["x"]) & set(analysed["y"])  # none twice
+    assert len(analysed["x"]) == len(set(analysed["x"])) and len(analysed["y"]) == len(set(analysed["y"]))

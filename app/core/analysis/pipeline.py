@@ -164,7 +164,10 @@ def run_tasks(
     cancelled: Cancelled = lambda: False,
     paused: Paused = lambda: False,
     processes: int | None = None,
+    run_deferred: bool = True,
 ) -> RunStats:
+    """`run_deferred=False`: the slow stages workers leave for later are not run here; they stay due
+    in the catalog (an import leaves them to claimed analysis, see Library.import_folders)."""
     stats = RunStats()
     if not tasks:
         return stats
@@ -187,7 +190,7 @@ def run_tasks(
         for outcome in pool.run(schedule.take, cancelled):
             stats.done += 1
             task = tally.tasks.get(outcome.path) or Task(outcome.path, ())
-            if outcome.deferred:
+            if outcome.deferred and run_deferred:
                 tally.tasks[outcome.path] = later = deferred_task(task, outcome)
                 schedule.defer(later)
                 deferred += 1
@@ -210,6 +213,26 @@ def run_tasks(
     stats.cancelled = cancelled() and stats.done < report.total and not stats.paused
     stats.seconds = time.monotonic() - start
     return stats
+
+
+def combined(first: RunStats, then: RunStats) -> RunStats:
+    """Two runs one after the other (an import, then the analysis it left) as one."""
+    kinds = defaultdict(int, first.kinds)
+    stage_ms = defaultdict(float, first.stage_ms)
+    for kind, n in then.kinds.items():
+        kinds[kind] += n
+    for stage, ms in then.stage_ms.items():
+        stage_ms[stage] += ms
+    return RunStats(
+        done=first.done + then.done,
+        kinds=kinds,
+        failed=[*first.failed, *then.failed],
+        stage_failures=[*first.stage_failures, *then.stage_failures],
+        stage_ms=stage_ms,
+        seconds=first.seconds + then.seconds,
+        cancelled=first.cancelled or then.cancelled,
+        paused=first.paused or then.paused,
+    )
 
 
 def _record(stats: RunStats, outcome: Outcome) -> None:

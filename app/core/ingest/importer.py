@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
-from app.core.analysis.planning import pending_tasks
 from app.core.analysis.work import load_sidecar
 from app.core.catalog.models import MISSING, OK, Photo
 from app.core.catalog.roots import local_path, stored_path
@@ -37,6 +36,7 @@ class ImportReport:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     run: RunStats = field(default_factory=RunStats)
     cancelled: bool = False
+    photo_ids: list[int] = field(default_factory=list)  # readable photos under the roots, once imported
 
     @property
     def failed(self) -> list[tuple[str, str]]:
@@ -104,7 +104,6 @@ class ImportPlan:
     # unchanged photos from before schema 4 whose sidecar state differs: read again, not analyzed
     refresh: list[ScanEntry] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)  # ids of photos now missing
-    unchanged: list[int] = field(default_factory=list)  # ids of photos not read again (their analysis may be due)
 
 
 def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: ImportReport) -> None:
@@ -113,7 +112,6 @@ def _sort_entry(entry: ScanEntry, row: Known | None, plan: ImportPlan, report: I
         plan.to_read.append(entry)
         return
     report.unchanged += 1
-    plan.unchanged.append(row.id)
     if row.status != OK or row.sidecar == entry.sidecar:
         return
     if row.has_own_facts:
@@ -198,20 +196,17 @@ def import_paths(
     paused: Paused = lambda: False,
     processes: int | None = None,
 ) -> ImportReport:
-    """Import new and changed files and, with `analyze`, analyze them and whatever analysis the
-    unchanged photos under the roots still lack (an earlier import without it, a run that was
-    stopped), all in one run: imports and quick stages first (see pipeline.Schedule)."""
+    """Import new and changed files, with `analyze` in one decode with their quick stages and the slow
+    stages of photos that are costly to decode again. The slow stages left for later, and the analysis
+    the unchanged photos under the roots still lack (an earlier import without it, a run that was
+    stopped), stay due in the catalog: Library.import_folders claims them like `tessera analyze`, so
+    another workstation's analyser shares them and none is done twice."""
     plan, report = plan_import(roots, exclude, cancelled, progress)
     if plan.gone:
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
-    pending: dict[str, Task] = {}
-    if analyze and plan.unchanged and not cancelled():
-        pending = {t.path: t for t in pending_tasks(thumbs_dir, photo_ids=plan.unchanged)}
     tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read]
-    # a photo read again for its sidecar takes its due analysis along: one task, one read
-    tasks += [_task(e, pending.pop(e.path).stages if e.path in pending else (), thumbs_dir) for e in plan.refresh]
-    tasks += pending.values()
+    tasks += [_task(e, (), thumbs_dir) for e in plan.refresh]
     report.run = run_tasks(
         tasks,
         writer,
@@ -221,8 +216,12 @@ def import_paths(
         cancelled=cancelled,
         paused=paused,
         processes=processes,
+        run_deferred=False,
     )
     failures = report.run.stage_failures
     report.sidecars_reread = len(plan.refresh) + reread_sidecars(plan.sidecars, writer, failures, cancelled)
     report.cancelled = cancelled()
+    if analyze and not report.cancelled:
+        writer.flush()
+        report.photo_ids = [k.id for k in _known_photos([os.path.abspath(r) for r in roots]).values() if k.status == OK]
     return report
