@@ -3,8 +3,9 @@
 A detection is a hit at IoU >= 0.4 with a `face` box (greedy one-to-one); one on an `ignore` box
 is neither hit nor false positive. Prints a single whole-image pass at 0.5 (the MANIFEST baseline),
 the wide and square passes alone, and with the zoom passes (the detector) over a threshold sweep.
-With --pipeline the detector gets the image the analysis pipeline gives it (the reduced decode at
-the faces stage's size) instead of a 2048 px Lanczos thumbnail.
+With --pipeline the detector gets what the analysis pipeline gives it (a view of the reduced decode
+at the faces stage's size, and the detail image decoded when a zoom pass asks for it; its time is
+then counted in) instead of a 2048 px Lanczos thumbnail.
 Usage: .venv/bin/python bench/faces_eval.py [-v] [--pipeline]
 """
 
@@ -22,7 +23,7 @@ import cv2
 from PIL import Image, ImageOps
 
 from app.core.analysis import faces as faces_mod
-from app.core.analysis.faces import FaceDetector
+from app.core.analysis.faces import Detail, FaceDetector
 from bench._common import CORPUS
 
 FACES = CORPUS / "faces"
@@ -72,23 +73,28 @@ def load(name: str) -> tuple[Image.Image, tuple[int, int]]:
     return image, full
 
 
-def load_as_pipeline(name: str) -> tuple[Image.Image, tuple[int, int]]:
-    """The image the faces stage works on in an import (see stages.REGISTRY)."""
+def load_as_pipeline(name: str) -> tuple[Image.Image, tuple[int, int], Detail]:
+    """What the faces stage gets in an import (see stages.REGISTRY and work.Pixels)."""
+    from functools import partial
+
     from app.core.analysis.decode import decode_reduced
     from app.core.analysis.stages import BY_NAME
+    from app.core.analysis.work import Pixels
     from app.core.ingest.filetypes import SNIFF_BYTES, sniff_format
 
     data = (FACES / name).read_bytes()
-    decoded = decode_reduced(data, sniff_format(data[:SNIFF_BYTES]), BY_NAME["faces"].size)
-    return decoded.image, (decoded.width, decoded.height)
+    stage = BY_NAME["faces"]
+    pixels = Pixels(decode_reduced(data, sniff_format(data[:SNIFF_BYTES]), stage.size, stage.detail), data)
+    image, _ = pixels.view(stage.size)
+    return image, (pixels.decoded.width, pixels.decoded.height), partial(pixels.larger, stage.detail)
 
 
 def evaluate(detector: FaceDetector, images: dict, boxes: dict, verbose: bool = False) -> tuple[int, int, int, float]:
     hits = total = fps = 0
     elapsed = 0.0
-    for name, (image, full) in images.items():
+    for name, (image, full, *detail) in images.items():
         t0 = time.perf_counter()
-        found = detector.detect(image, full)
+        found = detector.detect(image, full, *detail)
         elapsed += time.perf_counter() - t0
         h, n, f = score([x.as_list() for x in found], boxes.get(name, []))
         hits, total, fps = hits + h, total + n, fps + f

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 
 from app.core.analysis.decode import decode_reduced
 from app.core.analysis.hashing import compute_hashes, to_hex
-from app.core.analysis.stages import BY_NAME, view_factor
+from app.core.analysis.stages import BY_NAME, REGISTRY, detail_needed, size_needed, view_factor
 from app.core.ingest.filetypes import SNIFF_BYTES, sniff_format
 from bench._common import corpus_images
 
@@ -32,9 +32,9 @@ def _photos(corpus: Path) -> list[Path]:
     return corpus_images(corpus / "dupes") + corpus_images(corpus / "exif")
 
 
-def _reduced(path: Path, need: int) -> Image.Image:
+def _reduced(path: Path, need: int, detail: int = 0) -> Image.Image:
     data = path.read_bytes()
-    return decode_reduced(data, sniff_format(data[:SNIFF_BYTES]), need).image
+    return decode_reduced(data, sniff_format(data[:SNIFF_BYTES]), need, detail).image
 
 
 def test_eight_orientations_from_one_dct_equal_imagehash_on_each_transpose(corpus: Path) -> None:
@@ -62,8 +62,12 @@ def test_a_rotated_photo_hashes_like_the_matching_orientation(corpus: Path) -> N
         assert compute_hashes(turned).phash == hashes.orientation_phashes[index], index
 
 
-@pytest.mark.parametrize("need", [512, BY_NAME["hashes"].size, BY_NAME["faces"].size], ids=["512", "quick", "all"])
-def test_phash_of_the_reduced_decode_is_imagehash_of_the_whole_photo(corpus: Path, need: int) -> None:
+@pytest.mark.parametrize(
+    ("need", "detail"),
+    [(512, 0), (BY_NAME["hashes"].size, 0), (size_needed(list(REGISTRY)), detail_needed(list(REGISTRY)))],
+    ids=["512", "quick", "all"],
+)
+def test_phash_of_the_reduced_decode_is_imagehash_of_the_whole_photo(corpus: Path, need: int, detail: int) -> None:
     """The reference documents' value: `str(imagehash.phash(img))` of the oriented full-size photo,
     from the image the hashes stage gets: its own (the quick stages') decode, or its view of the
     decode for every stage (see work.run_stages); and from a 512 px decode."""
@@ -72,6 +76,6 @@ def test_phash_of_the_reduced_decode_is_imagehash_of_the_whole_photo(corpus: Pat
     for path in photos:
         with Image.open(path) as im:
             expected = str(imagehash.phash(ImageOps.exif_transpose(im).convert("RGB")))
-        image = _reduced(path, need)
+        image = _reduced(path, need, detail)
         factor = view_factor(max(image.size), BY_NAME["hashes"].size)
         assert to_hex(compute_hashes(image.reduce(factor)).phash) == expected, path.name

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFile
 
-from app.core.analysis import work
+from app.core.analysis import decode, work
 from app.core.analysis.stages import QUICK, REGISTRY, SLOW
 from app.core.catalog.models import OK, Face, Photo, StageState
 from app.core.library import Library
@@ -120,25 +120,62 @@ def test_import_without_analysis_decodes_no_pixel(corpus: Path, no_pixel_decode:
     assert facts["orient_f6.jpg"]["orientation"] == 6
 
 
-def test_each_run_decodes_once_at_the_size_its_stages_need(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    photo = corpus / "exif" / "phone_xiaomi_mia3_gps_sw.jpg"  # 4000x3000
+def _decoded_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The image size of every decode_reduced call from now on (a worker's and decode_larger's)."""
     seen: list[tuple[int, int]] = []
-    real = work.decode_reduced
+    real = decode.decode_reduced
 
-    def spy(data: bytes, fmt: str, need: int):  # type: ignore[no-untyped-def]
-        decoded = real(data, fmt, need)
+    def spy(data: bytes, fmt: str, need: int, detail: int = 0):  # type: ignore[no-untyped-def]
+        decoded = real(data, fmt, need, detail)
         seen.append(decoded.image.size)
         return decoded
 
     monkeypatch.setattr(work, "decode_reduced", spy)
+    monkeypatch.setattr(decode, "decode_reduced", spy)
+    return seen
+
+
+def test_each_run_decodes_once_at_the_size_its_stages_need(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = corpus / "exif" / "phone_xiaomi_mia3_gps_sw.jpg"  # 4000x3000
+    seen = _decoded_sizes(monkeypatch)
     hashes = work.process(Task(str(photo), stages=("hashes",), thumbs_dir=str(tmp_path)))
     every = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
     registered = work.process(Task(str(photo), stages=(), thumbs_dir=str(tmp_path)))
-    # JPEG draft at 1/4 for the hashes alone, 1/2 for every stage (the faces' zoom passes want 2048 px)
-    assert seen == [(1000, 750), (2000, 1500)]
+    # JPEG draft at 1/4 for the hashes alone and for every stage: this photo has no face and nothing
+    # a zoom pass would look at again, so the faces' 2048 px detail image is never decoded
+    assert every.results["faces"] == []
+    assert seen == [(1000, 750), (1000, 750)]
     assert set(every.results) == set(STAGES) and hashes.decoded["width"] == registered.decoded["width"] == 4000
+
+
+def test_faces_decode_their_detail_image_once_where_they_need_it(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The small faces of the wide shot (3640 px) are found by zoom passes cut from a 2048 px detail
+    image: decoded once more, at 1/2 scale, for the zooms and the descriptors together."""
+    photo = corpus / "faces" / "wide_shot_small_faces.jpg"
+    seen = _decoded_sizes(monkeypatch)
+    out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
+    assert seen == [(910, 600), (1820, 1200)]
+    assert len(out.results["faces"]) >= 4 and not out.stage_errors
+    vectors = out.results["descriptors"].detected
+    assert len(vectors) == len(out.results["faces"]) and all(v is not None for v, _ in vectors)
+
+
+def test_a_png_is_inflated_once_even_when_its_faces_want_the_detail_image(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PNG cannot be decoded at a reduced scale: its detail image is made from the pixels its one
+    decode loaded (the same faces as the JPEG it was made from), never by inflating it again."""
+    photo = tmp_path / "wide_shot.png"
+    with Image.open(corpus / "faces" / "wide_shot_small_faces.jpg") as im:
+        im.save(photo, compress_level=1)
+    seen = _decoded_sizes(monkeypatch)
+    out = work.process(Task(str(photo), stages=STAGES, thumbs_dir=str(tmp_path)))
+    assert seen == [(1214, 800)] and not out.stage_errors  # 3640 px reduced by 3 for 1024 px stages
+    assert len(out.results["faces"]) >= 4
 
 
 def test_a_paused_library_imports_stays_paused_after_reopen_and_resumes(corpus: Path, tmp_path: Path) -> None:

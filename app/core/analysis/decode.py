@@ -4,10 +4,11 @@ color conversions done on bands while shrinking (never on a full-size copy), EXI
 applied, colors converted to sRGB. Every failure becomes a DecodeError with a reason a person can
 read.
 
-Three entry points: `probe` reads the headers only (what an import keeps: no pixel is decoded),
+Entry points: `probe` reads the headers only (what an import keeps: no pixel is decoded),
 `decode_reduced` gives analysis the cheapest image at least as large as its stages need (reduced
-by whole factors: JPEG DCT scaling, HEIC thumbnails, RAW previews, a box reduce for the rest), and
-`decode_image` gives an exact size (the viewer)."""
+by whole factors: JPEG DCT scaling, HEIC thumbnails, RAW previews, a box reduce for the rest),
+`decode_larger` the same photo larger for a stage that asks (from the pixels already loaded where
+they suffice), and `decode_image` gives an exact size (the viewer)."""
 
 from __future__ import annotations
 
@@ -387,24 +388,33 @@ def _open(data: bytes, fmt: str) -> tuple[Image.Image, Header]:
 Shrink = Callable[[Image.Image, int], tuple[Image.Image, Image.Image | None]]
 
 
-def _decode_pillow(data: bytes, fmt: str, long_side: int, shrink: Shrink) -> Decoded:
+def _decode_pillow(data: bytes, fmt: str, long_side: int, shrink: Shrink, detail: int = 0) -> Decoded:
     im, header = _open(data, fmt)
-    if max(im.size) > long_side:
+    # a progressive JPEG entropy-decodes every coefficient of the full image whatever the draft scale:
+    # drafted for the detail size, it costs about the same and a stage asking for it later costs no
+    # second decode (3840 px: ~240 ms each)
+    progressive = bool(im.info.get("progressive"))
+    draft = max(long_side, detail) if progressive else long_side
+    if max(im.size) > draft:
         # draft() decodes JPEGs at 1/2, 1/4 or 1/8 scale and HEICs from an embedded thumbnail, never
         # below the size asked for (other formats ignore it). Asking for the working size itself would
         # decode a 4000 px photo in full (1/2 gives 2000 < 2048): accept a working image down to
         # DRAFT_FLOOR of it, which halves the decode time of 12 MP photos.
-        scale = long_side * DRAFT_FLOOR / max(im.size)
+        scale = draft * DRAFT_FLOOR / max(im.size)
         im.draft(im.mode, (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
     truncated = _load(im)
-    # a progressive JPEG entropy-decodes every coefficient of the full image whatever the draft scale
-    cost = header.width * header.height if im.info.get("progressive") else im.width * im.height
+    cost = header.width * header.height if progressive else im.width * im.height
     warn: list[str] = []
     work, alpha = shrink(im, long_side)
-    rgb = apply_orientation(_to_srgb(work, im.info.get("icc_profile"), warn), header.orientation)
+    rgb = _upright(work, im, header.orientation, warn)
     if alpha is not None:
         alpha = apply_orientation(alpha, header.orientation)
     return Decoded.of(header, rgb, alpha, truncated, warn, cost)
+
+
+def _upright(work: Image.Image, source: Image.Image, orientation: int, warn: list[str]) -> Image.Image:
+    """A reduced image of `source` (colors as stored) in sRGB RGB, turned as displayed."""
+    return apply_orientation(_to_srgb(work, source.info.get("icc_profile"), warn), orientation)
 
 
 def _refine_format(im: Image.Image, sniffed: str, frames: int) -> str:
@@ -462,8 +472,7 @@ def _decode_raw(data: bytes, fmt: str, long_side: int, shrink: Shrink) -> Decode
     except Exception as exc:  # LibRaw errors and anything else from a damaged file
         raise DecodeError(f"unreadable camera RAW ({fmt}): {exc}") from exc
     work, _ = shrink(preview, long_side)
-    rgb = apply_orientation(_to_srgb(work, preview.info.get("icc_profile"), warn), header.orientation)
-    return Decoded.of(header, rgb, None, False, warn, cost)
+    return Decoded.of(header, _upright(work, preview, header.orientation, warn), None, False, warn, cost)
 
 
 def _probe_raw(data: bytes, fmt: str) -> Header:
@@ -506,11 +515,15 @@ def probe(data: bytes, fmt: str | None = None) -> Header:
     return _guarded(data, fmt, lambda f: _probe_raw(data, f) if f in RAW_FORMATS else _open(data, f)[1])
 
 
-def _decode(data: bytes, fmt: str | None, long_side: int, shrink: Shrink) -> Decoded:
+def _decode(data: bytes, fmt: str | None, long_side: int, shrink: Shrink, detail: int = 0) -> Decoded:
     return _guarded(
         data,
         fmt,
-        lambda f: (_decode_raw if f in RAW_FORMATS else _decode_pillow)(data, f, long_side, shrink),
+        lambda f: (
+            _decode_raw(data, f, long_side, shrink)
+            if f in RAW_FORMATS
+            else _decode_pillow(data, f, long_side, shrink, detail)
+        ),
     )
 
 
@@ -520,11 +533,25 @@ def decode_image(data: bytes, fmt: str | None = None, long_side: int = WORKING_L
     return _decode(data, fmt, long_side, _working)
 
 
-def decode_reduced(data: bytes, fmt: str | None, need: int) -> Decoded:
+def decode_reduced(data: bytes, fmt: str | None, need: int, detail: int = 0) -> Decoded:
     """The cheapest decode for analysis stages that work at up to `need` px on the long side: long
     side at least DRAFT_FLOOR x `need` (JPEG, HEIC, RAW previews) or `need` (box-reduced formats),
-    or the whole image when it is smaller. Raises DecodeError only."""
-    return _decode(data, fmt, need, _reduced)
+    or the whole image when it is smaller. `detail`: a larger size some stage may ask for later
+    (decode_larger), which a progressive JPEG is drafted for. Raises DecodeError only."""
+    return _decode(data, fmt, need, _reduced, detail)
+
+
+def decode_larger(decoded: Decoded, data: bytes, size: int) -> Image.Image:
+    """The photo of `decoded` (from the file's bytes `data`) at a long side of at least DRAFT_FLOOR x
+    `size`, or all of it: reduced from the pixels the decode loaded (its `source`) where they are
+    enough (a PNG, a progressive JPEG), else decoded again (a JPEG drafted small, a RAW preview).
+    Raises DecodeError only."""
+    source = decoded.source
+    full = max(decoded.width, decoded.height)
+    if source is not None and max(source.size) >= min(size * DRAFT_FLOOR, full):  # loaded by the decode
+        work, _ = _guarded(data, decoded.format, lambda _: _reduced(source, size))
+        return _upright(work, source, decoded.orientation, [])
+    return decode_reduced(data, decoded.format, size).image
 
 
 def _readable(exc: BaseException) -> str:

@@ -1,7 +1,9 @@
 """The analysis stages: what each one needs from a photo and how it runs.
 
 A worker decodes a photo once, at the largest size its stages ask for (the cheapest decode that
-gives it: see decode.decode_reduced), and runs the stages in this order on that one image. Quick
+gives it: see decode.decode_reduced), and runs the stages in this order on that one image; a stage
+that needs more pixels on some photos only (the faces' zoom passes) asks for its detail size then
+(Inputs.detail: from the pixels already loaded where they suffice, see decode.decode_larger). Quick
 stages make the grid, colour filters and duplicates usable; slow ones (faces, tags) follow, at a
 lower priority (see pipeline.Schedule). A stage that needs no pixels (size 0) runs without a decode.
 
@@ -36,6 +38,9 @@ class Inputs:
 
     image: Image.Image | None  # RGB, oriented, sRGB, long side >= the stage's size (or the whole photo)
     alpha: Image.Image | None  # "L" mask at the same size, when the photo has transparency
+    # the photo at the stage's detail size (RGB, oriented, sRGB), made when first asked for: a view of
+    # the decode when that is large enough, else a second, larger decode of the file
+    detail: Callable[[], Image.Image]
     full_size: tuple[int, int]  # the photo as displayed, in pixels
     sha256: str
     thumbs_dir: Path
@@ -50,6 +55,7 @@ class Stage:
     size: int  # long side, in pixels, of the image the stage works from; 0: it needs no pixels
     tier: str  # QUICK or SLOW
     run: Callable[[Inputs], Any]
+    detail: int = 0  # long side of the larger image it asks for on some photos only (Inputs.detail)
 
     @property
     def quick(self) -> bool:
@@ -84,15 +90,17 @@ def _face_detector() -> Any:
 
 
 def _faces(x: Inputs) -> Any:
-    return _face_detector().detect(x.image, x.full_size)
+    return _face_detector().detect(x.image, x.full_size, x.detail)
 
 
 def _descriptors(x: Inputs) -> Any:
-    """People: a descriptor for this run's faces (when "faces" ran) and the catalog's other faces."""
+    """People: a descriptor for this run's faces (when "faces" ran) and the catalog's other faces,
+    from the detail image (the overview is enough to say there are none)."""
     from app.core.analysis import face_vectors
 
     detected = [f.as_list() for f in x.results.get("faces", [])]
-    return face_vectors.describe_photo(x.image, x.full_size, detected, x.known_faces)
+    image = x.detail() if detected or x.known_faces else x.image
+    return face_vectors.describe_photo(image, x.full_size, detected, x.known_faces)
 
 
 def _tags(x: Inputs) -> Any:
@@ -105,16 +113,20 @@ def _tags(x: Inputs) -> Any:
 # (colors.SAMPLE_SIDE) from twice that; the pHash stays bit-identical to imagehash on the full photo
 # from 512 px on (corpus/exif: 0 of 55 differ), but not from every view of a larger decode (a HEIC
 # at 500 px: 2 bits), so it takes the thumbnails' 1024 (see tests/core/test_hashing.py);
-# faces cut their zoom passes from the image they get: at 1024 px 46/52 faces instead of 48/52
-# (bench/faces_eval.py --pipeline), so they get 2048 like before; tags were measured on the reduced
+# faces look at 1024 px and cut their zoom passes from a 2048 px detail image (faces.DETAIL_SIDE;
+# cut from the 1024 px image they found 46/52 faces instead of 48/52, bench/faces_eval.py), which
+# is decoded only for the photos with a zoom pass to run (a 12 MP JPEG: a second decode at 1/2 scale,
+# ~16 ms, on ~1 photo in 8 of bench/analyze_bench.py's); descriptors describe faces on the same
+# detail image, so a photo with faces pays that decode once; tags were measured on the reduced
 # decode: at 1024 px the same top tag on 255 of 255 corpus photos as at 2048 (largest probability
 # change 0.016); at 384 px the top tag changed on 11 photos.
 REGISTRY: tuple[Stage, ...] = (
     Stage("thumbnails", "app.core.analysis.thumbnails:VERSION", 1024, QUICK, _thumbnails),
     Stage("colors", "app.core.analysis.colors:VERSION", 256, QUICK, _colors),
     Stage("hashes", "app.core.analysis.hashing:VERSION", 1024, QUICK, _hashes),
-    Stage("faces", "app.core.analysis.faces:VERSION", 2048, SLOW, _faces),
-    Stage("descriptors", "app.core.analysis.face_descriptor:DESCRIPTOR_VERSION", 2048, SLOW, _descriptors),
+    Stage("faces", "app.core.analysis.faces:VERSION", 1024, SLOW, _faces, detail=2048),
+    Stage("descriptors", "app.core.analysis.face_descriptor:DESCRIPTOR_VERSION", 1024, SLOW, _descriptors,
+          detail=2048),
     Stage("tags", "app.core.analysis.tagging:TAGGER_VERSION", 1024, SLOW, _tags),
 )  # fmt: skip
 BY_NAME: dict[str, Stage] = {s.name: s for s in REGISTRY}  # the same names as records.STAGES, in its order
@@ -147,7 +159,7 @@ def _resolve(reference: str) -> int:
 
 def view_factor(long_side: int, size: int) -> int:
     """The whole factor by which a stage that works at `size` reduces a decode of `long_side`, down to
-    DRAFT_FLOOR of its size as a JPEG decode goes: a 2000 px decode (for the faces) gives the
+    DRAFT_FLOOR of its size as a JPEG decode goes: a 2000 px decode (a detail image) gives the
     thumbnails, hashes and tags 1000 px, as the quick stages' own decode of a 12 MP JPEG does."""
     return max(1, int(long_side / (size * DRAFT_FLOOR)))
 
@@ -162,3 +174,7 @@ def tiers(names: tuple[str, ...] | list[str]) -> set[str]:
 
 def size_needed(stages: list[Stage]) -> int:
     return max((s.size for s in stages), default=0)
+
+
+def detail_needed(stages: list[Stage]) -> int:
+    return max((s.detail for s in stages), default=0)

@@ -13,14 +13,24 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from app.core.analysis.decode import Decoded, DecodeError, Header, decode_reduced, probe
+from app.core.analysis.decode import DRAFT_FLOOR, Decoded, DecodeError, Header, decode_larger, decode_reduced, probe
 from app.core.analysis.metadata import extract_metadata
-from app.core.analysis.stages import SLOW, Inputs, Stage, in_order, size_needed, stage_versions, view_factor
+from app.core.analysis.stages import (
+    SLOW,
+    Inputs,
+    Stage,
+    detail_needed,
+    in_order,
+    size_needed,
+    stage_versions,
+    view_factor,
+)
 from app.core.analysis.tagging import face_tags
 from app.core.ingest.filetypes import SNIFF_BYTES, describe_non_image, sniff_format
 from app.core.records import FACE_ENGINE, SIDECAR_FIELDS, TAG_ENGINE, Metadata, Outcome, SidecarData, SidecarState, Task
@@ -77,7 +87,7 @@ def read_header(data: bytes, out: Outcome) -> Header | None:
     return header
 
 
-def decode_pixels(data: bytes, need: int, out: Outcome) -> Decoded | None:
+def decode_pixels(data: bytes, need: int, out: Outcome, detail: int = 0) -> Decoded | None:
     """The stages' image. Headers that read fine in front of pixel data that does not (a JPEG cut
     after its headers, a crafted TIFF tile) are found out only here: the photo then becomes an error
     row with the decoder's reason, at import when it analyzes, or at `analyze` after an import with
@@ -86,11 +96,12 @@ def decode_pixels(data: bytes, need: int, out: Outcome) -> Decoded | None:
     if fmt is None:
         return None
     try:
-        decoded = decode_reduced(data, fmt, need)
+        decoded = decode_reduced(data, fmt, need, detail)
     except DecodeError as exc:
         out.error = exc.reason
         return None
-    decoded.source = None  # the full-size pixels and the file's bytes: the stages need the working image only
+    if not detail:  # the pixels it loaded (full-size for a PNG) and the file: kept to make the detail from
+        decoded.source = None
     out.decoded.update(truncated=decoded.truncated, warnings=list(decoded.warnings))
     if decoded.has_alpha:  # a fully opaque alpha channel counts only when the headers say so
         out.decoded["has_alpha"] = True
@@ -160,27 +171,59 @@ def process(task: Task) -> Outcome:
     if out.imported and _register(task, data, out) is None:
         return out
     stages = in_order(task.stages)
-    pixels = [s for s in stages if s.size > 0]
-    decoded = None
-    if pixels:
+    pixels = None
+    if any(s.size > 0 for s in stages):
         t1 = time.process_time()
-        decoded = decode_pixels(data, size_needed(pixels), out)
+        needing = [s for s in stages if s.size > 0]
+        decoded = decode_pixels(data, size_needed(needing), out, detail_needed(needing))
         out.timings_ms["decode"] = (time.process_time() - t1) * 1000
         if decoded is None:
             return out
-    del data
+        pixels = Pixels(decoded, data)
     quick = [s for s in stages if s.tier != SLOW]
-    if decoded is not None and task.defer_slow and quick and decoded.decoded_pixels <= REDECODE_MAX_PIXELS:
+    if pixels is not None and task.defer_slow and quick and pixels.decoded.decoded_pixels <= REDECODE_MAX_PIXELS:
         out.deferred = tuple(s.name for s in stages if s.tier == SLOW)
         stages = quick
-    run_stages(stages, decoded, out, Path(task.thumbs_dir), task.known_faces)
+    run_stages(stages, pixels, out, Path(task.thumbs_dir), task.known_faces)
     categorize(out)
     return out
 
 
+class Pixels:
+    """A photo's one decode and what the stages take from it: whole-factor views at their sizes (see
+    view_factor), each made once, and, for the stages that ask, the photo at a larger size: a view
+    too where the decode is large enough, else made from the pixels the decoder loaded or decoded
+    again from the file (see decode_larger)."""
+
+    def __init__(self, decoded: Decoded, data: bytes) -> None:
+        self.decoded = decoded
+        self._data = data
+        self._views: dict[int, tuple[Image.Image, Image.Image | None]] = {}
+        self._larger: dict[int, Image.Image] = {}
+
+    def view(self, size: int) -> tuple[Image.Image, Image.Image | None]:
+        """The decoded image (and alpha) reduced for a stage that works at `size`."""
+        factor = view_factor(max(self.decoded.image.size), size)
+        if factor not in self._views:
+            image, alpha = self.decoded.image, self.decoded.alpha
+            reduced = (image, alpha) if factor == 1 else (image.reduce(factor), alpha and alpha.reduce(factor))
+            self._views[factor] = reduced
+        return self._views[factor]
+
+    def larger(self, size: int) -> Image.Image:
+        """The photo with a long side of at least DRAFT_FLOOR x `size` (or all of it). Raises DecodeError."""
+        decoded = self.decoded
+        long_side = max(decoded.image.size)
+        if long_side >= size * DRAFT_FLOOR or long_side >= max(decoded.width, decoded.height):
+            return self.view(size)[0]
+        if size not in self._larger:
+            self._larger[size] = decode_larger(decoded, self._data, size)
+        return self._larger[size]
+
+
 def run_stages(
     stages: list[Stage],
-    decoded: Decoded | None,
+    pixels: Pixels | None,
     out: Outcome,
     thumbs_dir: Path,
     known_faces: list[tuple[int, tuple[int, int, int, int]]] | None = None,
@@ -191,20 +234,21 @@ def run_stages(
     inputs = Inputs(
         image=None,
         alpha=None,
+        detail=_no_pixels,
         full_size=(out.decoded.get("width") or 0, out.decoded.get("height") or 0),
         sha256=out.sha256 or "",
         thumbs_dir=thumbs_dir,
         results=out.results,
         known_faces=known_faces or [],
     )
-    if decoded is not None:
-        inputs.full_size = (decoded.width, decoded.height)
-    views: dict[int, tuple[Image.Image, Image.Image | None]] = {}
+    if pixels is not None:
+        inputs.full_size = (pixels.decoded.width, pixels.decoded.height)
     versions = stage_versions()
     for stage in stages:
         start = time.process_time()
-        if decoded is not None and stage.size:
-            inputs.image, inputs.alpha = _view(decoded, stage.size, views)
+        if pixels is not None and stage.size:
+            inputs.image, inputs.alpha = pixels.view(stage.size)
+            inputs.detail = partial(pixels.larger, stage.detail or stage.size)
         try:
             out.results[stage.name] = stage.run(inputs)
         except Exception as exc:
@@ -213,16 +257,8 @@ def run_stages(
         out.timings_ms[stage.name] = (time.process_time() - start) * 1000
 
 
-def _view(
-    decoded: Decoded, size: int, views: dict[int, tuple[Image.Image, Image.Image | None]]
-) -> tuple[Image.Image, Image.Image | None]:
-    """The decoded image (and alpha) reduced for a stage that works at `size` (see view_factor); made
-    once per factor."""
-    factor = view_factor(max(decoded.image.size), size)
-    if factor not in views:
-        image, alpha = decoded.image, decoded.alpha
-        views[factor] = (image, alpha) if factor == 1 else (image.reduce(factor), alpha and alpha.reduce(factor))
-    return views[factor]
+def _no_pixels() -> Image.Image:
+    raise ValueError("this stage was given no pixels")
 
 
 def categorize(out: Outcome) -> None:

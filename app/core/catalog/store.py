@@ -262,17 +262,21 @@ def _store_stage(photo_id: int, stage: str, result: Any) -> None:
         dialect.upsert(Feature, (Feature.photo,), photo=photo_id, engine=TAG_ENGINE, vector=result.feature)
 
 
-def _mark_stage(photo_id: int, stage: str, version: int, error: str | None) -> None:
-    dialect.upsert(
-        StageState,
-        (StageState.photo, StageState.stage),
-        photo=photo_id,
-        stage=stage,
-        version=version,
-        status="failed" if error else "done",
-        error=error,
-        updated_at=now_iso(),
-    )
+def _mark_stages(photo_id: int, marks: list[tuple[str, int, str | None]]) -> None:
+    """(stage, version, error) of one photo's stages, as one statement: peewee builds each in Python
+    (~0.2 ms), and a photo has seven."""
+    if not marks:
+        return
+    now = now_iso()
+    rows = [
+        {"photo": photo_id, "stage": stage, "version": version, "status": "failed" if error else "done",
+         "error": error, "updated_at": now}
+        for stage, version, error in marks
+    ]  # fmt: skip
+    updated = [StageState.version, StageState.status, StageState.error, StageState.updated_at]
+    StageState.insert_many(rows).on_conflict(
+        conflict_target=[StageState.photo, StageState.stage], preserve=updated
+    ).execute()
 
 
 def _analyzed_photo(outcome: Outcome) -> tuple[int | None, str]:
@@ -298,8 +302,9 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
     photo_id, kind = upsert_photo(outcome) if outcome.imported else _analyzed_photo(outcome)
     if outcome.error is not None or photo_id is None:
         return photo_id, kind
+    marks: list[tuple[str, int, str | None]] = []
     if outcome.metadata is not None:
-        _mark_stage(photo_id, "metadata", outcome.versions["metadata"], None)
+        marks.append(("metadata", outcome.versions["metadata"], None))
     face_ids: list[int] = []  # this run's faces as stored: the descriptors stage's results pair with them
     for stage, result in outcome.results.items():
         if stage == "faces":
@@ -308,12 +313,12 @@ def store_outcome(outcome: Outcome, auto_tagging: float = DEFAULT_AUTO_TAGGING) 
             store_vectors(face_ids, result)
         else:
             _store_stage(photo_id, stage, result)
-        _mark_stage(photo_id, stage, outcome.versions[stage], None)
+        marks.append((stage, outcome.versions[stage], None))
     if outcome.metadata is not None:  # after the faces: names from XMP go on the faces found
         shape = (outcome.decoded.get(k) for k in ("width", "height", "orientation"))
         apply_regions(photo_id, outcome.metadata.face_regions, *shape)
-    for stage, error in outcome.stage_errors.items():
-        _mark_stage(photo_id, stage, outcome.versions[stage], error)
+    marks += [(stage, outcome.versions[stage], error) for stage, error in outcome.stage_errors.items()]
+    _mark_stages(photo_id, marks)
     if outcome.results or outcome.stage_errors:
         changes.note([photo_id], "analysis")
     for engine, matches in outcome.categorizations.items():
