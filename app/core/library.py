@@ -18,7 +18,7 @@ from peewee import Database
 
 from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, combined, run_tasks
 from app.core.analysis.planning import count_unfinished, pending_tasks, validate_stages
-from app.core.analysis.workers import default_processes
+from app.core.analysis.workers import SharedWorkers, default_processes
 from app.core.catalog import backups, dialect, roots
 from app.core.catalog.claims import LEASE_S, ClaimedTasks, Claims
 from app.core.catalog.connection import open_catalog, quick_check
@@ -179,22 +179,26 @@ class Library:
         `analyze` claims it, so an analyser on another workstation shares it. While `paused()`,
         files are imported and their analysis waits (see pipeline.Schedule)."""
         self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
-        report = import_paths(
-            paths,
-            self.writer,
-            self.thumbs_dir,
-            exclude=[self.root],
-            analyze=analyze,
-            auto_tagging=self.auto_tagging,
-            progress=progress,
-            cancelled=cancelled,
-            paused=paused,
-            processes=processes,
-        )
-        if report.photo_ids:  # what the import's own decode left: claimed, as `tessera analyze` does
-            run = self._analyze_claimed(STAGES, report.photo_ids, False, progress, cancelled, paused, processes)
-            report.run = combined(report.run, run)
-            report.cancelled = report.cancelled or run.cancelled
+        with SharedWorkers(processes) as workers:  # one pool for both steps: workers are slow to start
+            report = import_paths(
+                paths,
+                self.writer,
+                self.thumbs_dir,
+                exclude=[self.root],
+                analyze=analyze,
+                auto_tagging=self.auto_tagging,
+                progress=progress,
+                cancelled=cancelled,
+                paused=paused,
+                processes=processes,
+                workers=workers,
+            )
+            if report.photo_ids:  # what the import's own decode left: claimed, as `tessera analyze` does
+                run = self._analyze_claimed(
+                    STAGES, report.photo_ids, False, progress, cancelled, paused, processes, workers=workers
+                )
+                report.run = combined(report.run, run)
+                report.cancelled = report.cancelled or run.cancelled
         if not report.cancelled:
             self.locate_places()  # needs no decode: even an import without analysis names places
         self.place_new_faces(progress)
@@ -235,6 +239,7 @@ class Library:
         paused: Paused,
         processes: int | None,
         lease_s: float = LEASE_S,
+        workers: SharedWorkers | None = None,
     ) -> RunStats:
         """The worker stages due for these photos (None: the whole library), each photo claimed from
         the catalog as the workers need it (see catalog/claims.py)."""
@@ -256,6 +261,7 @@ class Library:
                 cancelled=cancelled,
                 paused=paused,
                 processes=processes,
+                workers=workers,
             )
 
     def locate_places(self, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFile
 
-from app.core.analysis import decode, work
+from app.core.analysis import decode, work, workers
 from app.core.analysis.stages import QUICK, REGISTRY, SLOW
 from app.core.catalog.models import OK, Face, Photo, StageState
 from app.core.library import Library
@@ -48,12 +48,23 @@ def _stored_order(catalog: Path) -> list[tuple[str, str]]:
     return [(name, stage) for name, stage in rows if stage != "metadata"]
 
 
-def test_quick_stages_of_every_photo_are_stored_before_any_slow_stage(corpus: Path, tmp_path: Path) -> None:
+def test_quick_stages_of_every_photo_are_stored_before_any_slow_stage(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = _photos(corpus, tmp_path / "photos")
     big = _big_png(corpus, folder)
+    pools: list[workers.WorkerPool] = []
+
+    class CountedPool(workers.WorkerPool):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "WorkerPool", CountedPool)
     with Library.open(tmp_path / "lib") as lib:
         report = lib.import_folders([folder], processes=1)
         assert not report.failed
+        assert len(pools) == 1  # the import and the slow stages it left shared one pool of workers
         order = _stored_order(lib.catalog_path)
         photos = {name for name, _ in order}
         assert len(photos) == 9 and len(order) == 9 * len(STAGES)  # every stage of every photo, once

@@ -16,11 +16,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from app.core.analysis.stages import QUICK, SLOW, TIER_NAMES, tiers
-from app.core.analysis.workers import WorkerPool
+from app.core.analysis.workers import SharedWorkers
 from app.core.catalog.claims import ClaimedTasks
 from app.core.catalog.store import store_outcome
 from app.core.catalog.writer import CatalogWriter
@@ -165,9 +166,11 @@ def run_tasks(
     paused: Paused = lambda: False,
     processes: int | None = None,
     run_deferred: bool = True,
+    workers: SharedWorkers | None = None,
 ) -> RunStats:
     """`run_deferred=False`: the slow stages workers leave for later are not run here; they stay due
-    in the catalog (an import leaves them to claimed analysis, see Library.import_folders)."""
+    in the catalog (an import leaves them to claimed analysis, see Library.import_folders).
+    `workers`: a pool shared with the runs before and after this one (else one of its own)."""
     stats = RunStats()
     if not tasks:
         return stats
@@ -186,8 +189,8 @@ def run_tasks(
     def on_stored(outcome: Outcome, kind: str) -> None:
         stats.kinds[kind] += 1
 
-    with WorkerPool(processes) as pool:
-        for outcome in pool.run(schedule.take, cancelled):
+    with nullcontext(workers) if workers else SharedWorkers(processes) as shared:
+        for outcome in shared.pool().run(schedule.take, cancelled):
             stats.done += 1
             task = tally.tasks.get(outcome.path) or Task(outcome.path, ())
             if outcome.deferred and run_deferred:

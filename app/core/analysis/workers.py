@@ -154,3 +154,25 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SharedWorkers:
+    """One worker pool for runs that follow each other (an import, then the analysis it left):
+    the workers start when the first run needs them (each pays ~1 s of CPU for its imports and
+    models) and stop when the block ends."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes
+        self._pool: WorkerPool | None = None
+
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = WorkerPool(self.processes)
+        return self._pool
+
+    def __enter__(self) -> SharedWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.close()

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
 from app.core.analysis.work import load_sidecar
+from app.core.analysis.workers import SharedWorkers
 from app.core.catalog.models import MISSING, OK, Photo
 from app.core.catalog.roots import local_path, stored_path
 from app.core.catalog.store import mark_missing, store_sidecar
@@ -195,6 +196,7 @@ def import_paths(
     cancelled: Cancelled = lambda: False,
     paused: Paused = lambda: False,
     processes: int | None = None,
+    workers: SharedWorkers | None = None,
 ) -> ImportReport:
     """Import new and changed files, with `analyze` in one decode with their quick stages and the slow
     stages of photos that are costly to decode again. The slow stages left for later, and the analysis
@@ -217,6 +219,7 @@ def import_paths(
         paused=paused,
         processes=processes,
         run_deferred=False,
+        workers=workers,
     )
     failures = report.run.stage_failures
     report.sidecars_reread = len(plan.refresh) + reread_sidecars(plan.sidecars, writer, failures, cancelled)
