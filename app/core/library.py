@@ -16,7 +16,16 @@ from pathlib import Path
 import platformdirs
 from peewee import Database
 
-from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, combined, run_tasks
+from app.core.analysis.pipeline import (
+    Cancelled,
+    Paused,
+    Progress,
+    ProgressCallback,
+    RunControls,
+    RunStats,
+    combined,
+    run_tasks,
+)
 from app.core.analysis.planning import count_unfinished, pending_tasks, validate_stages
 from app.core.analysis.workers import SharedWorkers, default_processes
 from app.core.catalog import backups, dialect, roots
@@ -180,23 +189,15 @@ class Library:
         files are imported and their analysis waits (see pipeline.Schedule)."""
         self.writer.call(lambda: roots.register_roots([os.path.abspath(p) for p in paths if os.path.isdir(p)]))
         with SharedWorkers(processes) as workers:  # one pool for both steps: workers are slow to start
-            report = import_paths(
-                paths,
-                self.writer,
-                self.thumbs_dir,
-                exclude=[self.root],
-                analyze=analyze,
-                auto_tagging=self.auto_tagging,
-                progress=progress,
-                cancelled=cancelled,
-                paused=paused,
-                processes=processes,
-                workers=workers,
+            controls = RunControls(
+                progress=progress, cancelled=cancelled, paused=paused, processes=processes, workers=workers
             )
+            report = import_paths(
+                paths, self.writer, self.thumbs_dir, exclude=[self.root], analyze=analyze,
+                auto_tagging=self.auto_tagging, **controls,
+            )  # fmt: skip
             if report.photo_ids:  # what the import's own decode left: claimed, as `tessera analyze` does
-                run = self._analyze_claimed(
-                    STAGES, report.photo_ids, False, progress, cancelled, paused, processes, workers=workers
-                )
+                run = self._analyze_claimed(STAGES, report.photo_ids, False, controls)
                 report.run = combined(report.run, run)
                 report.cancelled = report.cancelled or run.cancelled
         if not report.cancelled:
@@ -223,7 +224,8 @@ class Library:
         places = stages is None or PLACES_STAGE in stages
         stages = None if stages is None else [s for s in stages if s != PLACES_STAGE]
         chosen = validate_stages(stages) if stages != [] else ()
-        stats = self._analyze_claimed(chosen, photo_ids, force, progress, cancelled, paused, processes, lease_s)
+        controls = RunControls(progress=progress, cancelled=cancelled, paused=paused, processes=processes)
+        stats = self._analyze_claimed(chosen, photo_ids, force, controls, lease_s)
         if places and not stats.cancelled:
             self.locate_places(force=force, photo_ids=photo_ids)
         self.place_new_faces(progress)
@@ -234,12 +236,8 @@ class Library:
         stages: Sequence[str],
         photo_ids: Sequence[int] | None,
         force: bool,
-        progress: ProgressCallback | None,
-        cancelled: Cancelled,
-        paused: Paused,
-        processes: int | None,
+        controls: RunControls,
         lease_s: float = LEASE_S,
-        workers: SharedWorkers | None = None,
     ) -> RunStats:
         """The worker stages due for these photos (None: the whole library), each photo claimed from
         the catalog as the workers need it (see catalog/claims.py)."""
@@ -250,19 +248,10 @@ class Library:
         with Claims(self.writer, lease_s) as claims:
             # a claim every CLAIM_CHUNK photos a worker: fewer round trips and forced commits, while an
             # analyser holds at most two chunks ahead of what it has done
-            chunk = CLAIM_CHUNK * (processes or default_processes())
+            chunk = CLAIM_CHUNK * (controls.get("processes") or default_processes())
+            cancelled = controls.get("cancelled", lambda: False)
             tasks = ClaimedTasks(plan(photo_ids), plan, claims, chunk=chunk, cancelled=cancelled)
-            return run_tasks(
-                tasks,
-                self.writer,
-                phase="analyzing",
-                auto_tagging=self.auto_tagging,
-                progress=progress,
-                cancelled=cancelled,
-                paused=paused,
-                processes=processes,
-                workers=workers,
-            )
+            return run_tasks(tasks, self.writer, phase="analyzing", auto_tagging=self.auto_tagging, **controls)
 
     def locate_places(self, *, force: bool = False, photo_ids: Sequence[int] | None = None) -> int:
         """The places stage (app/core/places/stage.py): a batch in this process, no decode."""

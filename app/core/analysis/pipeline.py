@@ -18,7 +18,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from app.core.analysis.stages import QUICK, SLOW, TIER_NAMES, tiers
 from app.core.analysis.workers import SharedWorkers
@@ -153,6 +153,16 @@ class TaskSource(Protocol):
 
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Task]: ...
+
+
+class RunControls(TypedDict, total=False):
+    """How a run reports and is steered, passed on unchanged through the import and the analysis."""
+
+    progress: ProgressCallback | None
+    cancelled: Cancelled
+    paused: Paused
+    processes: int | None
+    workers: SharedWorkers | None
 
 
 def run_tasks(
