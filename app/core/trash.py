@@ -94,9 +94,9 @@ def restore(lib: Any, record_id: int) -> str:
     if found is None:
         raise ValueError(f"{path} is no longer in the trash (emptied?)")
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    # Its .trashinfo stays: Tessera deletes nothing outside its own caches, and trash views (and
+    # _find_in_trash) pass over an info file whose file is gone, as the freedesktop spec asks.
     os.rename(found, path)
-    trashinfo = found.parent.parent / "info" / (found.name + ".trashinfo")
-    trashinfo.unlink(missing_ok=True)  # the trash's bookkeeping for the entry we took back, not a photo
 
     def mark() -> None:
         TrashRecord.update(restored_at=now_iso()).where(TrashRecord.id == record.id).execute()

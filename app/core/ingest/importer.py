@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Unpack
 
-from app.core.analysis.pipeline import Cancelled, Paused, Progress, ProgressCallback, RunStats, run_tasks
+from app.core.analysis.pipeline import Cancelled, Progress, ProgressCallback, RunControls, RunStats, run_tasks
 from app.core.analysis.work import load_sidecar
-from app.core.analysis.workers import SharedWorkers
 from app.core.catalog.models import MISSING, OK, Photo
 from app.core.catalog.roots import local_path, stored_path
 from app.core.catalog.store import mark_missing, store_sidecar
@@ -192,35 +191,21 @@ def import_paths(
     exclude: Sequence[Path] = (),
     analyze: bool = True,
     auto_tagging: float,
-    progress: ProgressCallback | None = None,
-    cancelled: Cancelled = lambda: False,
-    paused: Paused = lambda: False,
-    processes: int | None = None,
-    workers: SharedWorkers | None = None,
+    **controls: Unpack[RunControls],
 ) -> ImportReport:
     """Import new and changed files, with `analyze` in one decode with their quick stages and the slow
     stages of photos that are costly to decode again. The slow stages left for later, and the analysis
     the unchanged photos under the roots still lack (an earlier import without it, a run that was
     stopped), stay due in the catalog: Library.import_folders claims them like `tessera analyze`, so
     another workstation's analyser shares them and none is done twice."""
-    plan, report = plan_import(roots, exclude, cancelled, progress)
+    cancelled = controls.get("cancelled") or (lambda: False)
+    plan, report = plan_import(roots, exclude, cancelled, controls.get("progress"))
     if plan.gone:
         writer.call(lambda: mark_missing(plan.gone))
     stages = STAGES if analyze else ()
     tasks = [_task(e, stages, thumbs_dir) for e in plan.to_read]
     tasks += [_task(e, (), thumbs_dir) for e in plan.refresh]
-    report.run = run_tasks(
-        tasks,
-        writer,
-        phase="importing",
-        auto_tagging=auto_tagging,
-        progress=progress,
-        cancelled=cancelled,
-        paused=paused,
-        processes=processes,
-        run_deferred=False,
-        workers=workers,
-    )
+    report.run = run_tasks(tasks, writer, phase="importing", auto_tagging=auto_tagging, run_deferred=False, **controls)
     failures = report.run.stage_failures
     report.sidecars_reread = len(plan.refresh) + reread_sidecars(plan.sidecars, writer, failures, cancelled)
     report.cancelled = cancelled()
